@@ -1,0 +1,79 @@
+//! Raw epoll. mio would hide the level-triggered, one-fd-one-registration
+//! model libuv's uv__io_t relies on (and the sigmask of epoll_pwait), so the
+//! few calls are wrapped here directly.
+
+use libc::c_int;
+
+pub struct Epoll {
+    pub fd: c_int,
+}
+
+fn errno() -> c_int {
+    unsafe { *libc::__errno_location() }
+}
+
+impl Epoll {
+    pub fn new() -> Result<Epoll, c_int> {
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(-errno());
+        }
+        Ok(Epoll { fd })
+    }
+
+    fn ctl(&self, op: c_int, fd: c_int, events: u32, token: u64) -> Result<(), c_int> {
+        let mut ev = libc::epoll_event { events, u64: token };
+        if unsafe { libc::epoll_ctl(self.fd, op, fd, &mut ev) } < 0 {
+            return Err(-errno());
+        }
+        Ok(())
+    }
+
+    /// Adds or updates the registration of `fd`.
+    pub fn set(&self, fd: c_int, events: u32, token: u64) -> Result<(), c_int> {
+        match self.ctl(libc::EPOLL_CTL_MOD, fd, events, token) {
+            Err(e) if e == -libc::ENOENT => self.ctl(libc::EPOLL_CTL_ADD, fd, events, token),
+            r => r,
+        }
+    }
+
+    pub fn remove(&self, fd: c_int) {
+        // Errors are expected when the descriptor was closed already.
+        let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
+    }
+
+    /// Waits up to `timeout` ms (-1: forever). EINTR comes back as Err.
+    pub fn wait(
+        &self,
+        events: &mut [libc::epoll_event],
+        timeout: c_int,
+        block_sigprof: bool,
+    ) -> Result<usize, c_int> {
+        let n = unsafe {
+            if block_sigprof {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGPROF);
+                libc::epoll_pwait(
+                    self.fd,
+                    events.as_mut_ptr(),
+                    events.len() as c_int,
+                    timeout,
+                    &set,
+                )
+            } else {
+                libc::epoll_wait(self.fd, events.as_mut_ptr(), events.len() as c_int, timeout)
+            }
+        };
+        if n < 0 {
+            return Err(-errno());
+        }
+        Ok(n as usize)
+    }
+}
+
+impl Drop for Epoll {
+    fn drop(&mut self) {
+        unsafe { libc::close(self.fd) };
+    }
+}

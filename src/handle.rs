@@ -1,0 +1,303 @@
+//! What every handle shares: init, active/ref accounting, close, walk, and
+//! the small accessors of uv_handle_t.
+
+use crate::abi::*;
+use crate::queue;
+use libc::{c_char, c_int, c_void, size_t};
+
+// Private flag bits kept in uv_handle_t::flags.
+pub const CLOSING: u32 = 0x1;
+pub const CLOSED: u32 = 0x2;
+pub const ACTIVE: u32 = 0x4;
+pub const REF: u32 = 0x8;
+pub const INTERNAL: u32 = 0x10;
+
+/// libuv's `uv__handle_init`: links the handle into its loop, referenced.
+pub unsafe fn init(loop_: *mut uv_loop_t, h: *mut uv_handle_t, type_: uv_handle_type) {
+    (*h).loop_ = loop_;
+    (*h).type_ = type_;
+    (*h).flags = REF;
+    (*h).close_cb = None;
+    (*h).next_closing = std::ptr::null_mut();
+    (*h).u = [std::ptr::null_mut(); 4];
+    queue::insert_tail(&mut (*loop_).handle_queue, &mut (*h).handle_queue);
+}
+
+pub unsafe fn is_active(h: *const uv_handle_t) -> bool {
+    (*h).flags & ACTIVE != 0
+}
+
+pub unsafe fn is_closing(h: *const uv_handle_t) -> bool {
+    (*h).flags & (CLOSING | CLOSED) != 0
+}
+
+pub unsafe fn start(h: *mut uv_handle_t) {
+    if (*h).flags & ACTIVE != 0 {
+        return;
+    }
+    (*h).flags |= ACTIVE;
+    if (*h).flags & REF != 0 {
+        (*(*h).loop_).active_handles += 1;
+    }
+}
+
+pub unsafe fn stop(h: *mut uv_handle_t) {
+    if (*h).flags & ACTIVE == 0 {
+        return;
+    }
+    (*h).flags &= !ACTIVE;
+    if (*h).flags & REF != 0 {
+        (*(*h).loop_).active_handles -= 1;
+    }
+}
+
+pub unsafe fn ref_(h: *mut uv_handle_t) {
+    if (*h).flags & REF != 0 {
+        return;
+    }
+    (*h).flags |= REF;
+    if (*h).flags & CLOSING != 0 {
+        return;
+    }
+    if (*h).flags & ACTIVE != 0 {
+        (*(*h).loop_).active_handles += 1;
+    }
+}
+
+pub unsafe fn unref(h: *mut uv_handle_t) {
+    if (*h).flags & REF == 0 {
+        return;
+    }
+    (*h).flags &= !REF;
+    if (*h).flags & CLOSING != 0 {
+        return;
+    }
+    if (*h).flags & ACTIVE != 0 {
+        (*(*h).loop_).active_handles -= 1;
+    }
+}
+
+/// Queues the handle for its close callback in the next closing phase.
+/// libuv runs these newest first; so do we.
+pub unsafe fn make_close_pending(h: *mut uv_handle_t) {
+    let loop_ = (*h).loop_;
+    (*h).next_closing = (*loop_).closing_handles;
+    (*loop_).closing_handles = h;
+}
+
+/// The closing phase of a loop turn.
+pub unsafe fn run_closing(loop_: *mut uv_loop_t) {
+    let mut p = (*loop_).closing_handles;
+    (*loop_).closing_handles = std::ptr::null_mut();
+    while !p.is_null() {
+        let next = (*p).next_closing;
+        finish_close(p);
+        p = next;
+    }
+}
+
+unsafe fn finish_close(h: *mut uv_handle_t) {
+    (*h).flags |= CLOSED;
+    unref(h);
+    queue::remove(&mut (*h).handle_queue);
+    if let Some(cb) = (*h).close_cb {
+        cb(h);
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
+    if h.is_null() || is_closing(h) {
+        // libuv asserts here; closing twice is a caller bug we survive.
+        return;
+    }
+    (*h).flags |= CLOSING;
+    (*h).close_cb = close_cb;
+    match (*h).type_ {
+        UV_TIMER => {
+            crate::timer::uv_timer_stop(h as *mut uv_timer_t);
+        }
+        UV_IDLE | UV_PREPARE | UV_CHECK => crate::loop_watcher::close(h as *mut uv_phase_handle_t),
+        UV_ASYNC => crate::async_::close(h as *mut uv_async_t),
+        _ => stop(h),
+    }
+    make_close_pending(h);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_is_active(h: *const uv_handle_t) -> c_int {
+    is_active(h) as c_int
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_is_closing(h: *const uv_handle_t) -> c_int {
+    is_closing(h) as c_int
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_ref(h: *mut uv_handle_t) {
+    ref_(h)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_unref(h: *mut uv_handle_t) {
+    unref(h)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_has_ref(h: *const uv_handle_t) -> c_int {
+    ((*h).flags & REF != 0) as c_int
+}
+
+/// Calls `cb` for every user handle of the loop. The list is detached first
+/// so that handles closed or opened by the callback do not derail the walk.
+#[no_mangle]
+pub unsafe extern "C" fn uv_walk(loop_: *mut uv_loop_t, walk_cb: uv_walk_cb, arg: *mut c_void) {
+    let Some(cb) = walk_cb else { return };
+    let mut tmp = uv__queue {
+        next: std::ptr::null_mut(),
+        prev: std::ptr::null_mut(),
+    };
+    let tmp_ptr: *mut uv__queue = &mut tmp;
+    queue::move_all(&mut (*loop_).handle_queue, tmp_ptr);
+    while !queue::is_empty(tmp_ptr) {
+        let q = queue::head(tmp_ptr);
+        let h = crate::container_of!(q, uv_handle_t, handle_queue);
+        queue::remove(q);
+        queue::insert_tail(&mut (*loop_).handle_queue, q);
+        if (*h).flags & INTERNAL == 0 {
+            cb(h, arg);
+        }
+    }
+}
+
+const HANDLE_NAMES: [&[u8]; 17] = [
+    b"async\0",
+    b"check\0",
+    b"fs_event\0",
+    b"fs_poll\0",
+    b"handle\0",
+    b"idle\0",
+    b"pipe\0",
+    b"poll\0",
+    b"prepare\0",
+    b"process\0",
+    b"stream\0",
+    b"tcp\0",
+    b"timer\0",
+    b"tty\0",
+    b"udp\0",
+    b"signal\0",
+    b"file\0",
+];
+
+#[no_mangle]
+pub extern "C" fn uv_handle_type_name(type_: uv_handle_type) -> *const c_char {
+    if (UV_ASYNC..UV_HANDLE_TYPE_MAX).contains(&type_) {
+        HANDLE_NAMES[(type_ - UV_ASYNC) as usize].as_ptr() as *const c_char
+    } else {
+        std::ptr::null()
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn uv_handle_size(type_: uv_handle_type) -> size_t {
+    use std::mem::size_of;
+    match type_ {
+        UV_ASYNC => size_of::<uv_async_t>(),
+        UV_CHECK | UV_IDLE | UV_PREPARE => size_of::<uv_phase_handle_t>(),
+        UV_FS_EVENT => size_of::<uv_fs_event_t>(),
+        UV_FS_POLL => size_of::<uv_fs_poll_t>(),
+        UV_HANDLE => size_of::<uv_handle_t>(),
+        UV_NAMED_PIPE => size_of::<uv_pipe_t>(),
+        UV_POLL => size_of::<uv_poll_t>(),
+        UV_PROCESS => size_of::<uv_process_t>(),
+        UV_STREAM | UV_TCP => size_of::<uv_stream_t>(),
+        UV_TIMER => size_of::<uv_timer_t>(),
+        UV_TTY => size_of::<uv_tty_t>(),
+        UV_UDP => size_of::<uv_udp_t>(),
+        UV_SIGNAL => size_of::<uv_signal_t>(),
+        _ => usize::MAX,
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_handle_get_type(h: *const uv_handle_t) -> uv_handle_type {
+    (*h).type_
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_handle_get_data(h: *const uv_handle_t) -> *mut c_void {
+    (*h).data
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_handle_set_data(h: *mut uv_handle_t, data: *mut c_void) {
+    (*h).data = data;
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_handle_get_loop(h: *const uv_handle_t) -> *mut uv_loop_t {
+    (*h).loop_
+}
+
+/// The descriptor behind a stream, UDP or poll handle.
+#[no_mangle]
+pub unsafe extern "C" fn uv_fileno(h: *const uv_handle_t, fd: *mut c_int) -> c_int {
+    let w: *const uv__io_t = match (*h).type_ {
+        UV_TCP | UV_NAMED_PIPE | UV_TTY => &(*(h as *const uv_stream_t)).io_watcher,
+        UV_UDP => &(*(h as *const uv_udp_t)).io_watcher,
+        UV_POLL => &(*(h as *const uv_poll_t)).io_watcher,
+        _ => return -libc::EINVAL,
+    };
+    if is_closing(h) || (*w).fd == -1 {
+        return -libc::EBADF;
+    }
+    *fd = (*w).fd;
+    0
+}
+
+unsafe fn print_handles(loop_: *mut uv_loop_t, only_active: bool, stream: *mut libc::FILE) {
+    extern "C" {
+        static mut stderr: *mut libc::FILE;
+    }
+    let loop_ = if loop_.is_null() {
+        crate::loop_::uv_default_loop()
+    } else {
+        loop_
+    };
+    let stream = if stream.is_null() { stderr } else { stream };
+    let head: *mut uv__queue = &mut (*loop_).handle_queue;
+    let mut q = (*head).next;
+    while q != head {
+        let h = crate::container_of!(q, uv_handle_t, handle_queue);
+        q = (*q).next;
+        if only_active && !is_active(h) {
+            continue;
+        }
+        let f = (*h).flags;
+        let mut name = uv_handle_type_name((*h).type_);
+        if name.is_null() {
+            name = b"<unknown>\0".as_ptr() as *const c_char;
+        }
+        libc::fprintf(
+            stream,
+            b"[%c%c%c] %-8s %p\n\0".as_ptr() as *const c_char,
+            if f & REF != 0 { b'R' } else { b'-' } as c_int,
+            if f & ACTIVE != 0 { b'A' } else { b'-' } as c_int,
+            if f & INTERNAL != 0 { b'I' } else { b'-' } as c_int,
+            name,
+            h as *mut c_void,
+        );
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_print_all_handles(loop_: *mut uv_loop_t, stream: *mut libc::FILE) {
+    print_handles(loop_, false, stream)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_print_active_handles(loop_: *mut uv_loop_t, stream: *mut libc::FILE) {
+    print_handles(loop_, true, stream)
+}

@@ -1,0 +1,30 @@
+//! uvring: libuv 1.50, binary-compatible, written in Rust.
+//!
+//! Every `extern "C" fn uv_*` here is part of the exported ABI; the layouts
+//! they read and write live in `abi`. One area of libuv, one file.
+#![allow(clippy::missing_safety_doc)]
+#![allow(non_camel_case_types)]
+
+pub mod abi;
+
+pub mod alloc;
+pub mod async_;
+pub mod backend;
+pub mod dl;
+pub mod error;
+pub mod handle;
+pub mod inet;
+pub mod loop_;
+pub mod loop_watcher;
+pub mod misc;
+pub mod os;
+pub mod pool;
+pub mod queue;
+pub mod random;
+pub mod req;
+pub mod thread;
+pub mod time;
+pub mod timer;
+pub mod tty;
+pub mod work;
+pub mod wtf8;

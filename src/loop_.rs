@@ -1,0 +1,618 @@
+//! uv_loop_*: the loop, its phases (uv_run), its clock, its configuration,
+//! metrics, and the wake-up path that threads use to reach it.
+//!
+//! What libuv keeps in private fields of uv_loop_t that are not part of the
+//! ABI others read lives in `LoopInner`, boxed behind `internal_fields`.
+
+use crate::abi::*;
+use crate::backend::epoll::Epoll;
+use crate::backend::policy::{self, Choice};
+use crate::backend::WAKE_TOKEN;
+use crate::{handle, loop_watcher, queue, timer};
+use libc::{c_int, c_void, size_t};
+use std::collections::BTreeMap;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub const UV_RUN_DEFAULT: c_int = 0;
+pub const UV_RUN_ONCE: c_int = 1;
+pub const UV_RUN_NOWAIT: c_int = 2;
+
+pub const UV_LOOP_BLOCK_SIGNAL: c_int = 0;
+pub const UV_METRICS_IDLE_TIME: c_int = 1;
+pub const UV_LOOP_USE_IO_URING_SQPOLL: c_int = 2;
+
+/// The part of a loop that other threads touch.
+pub struct LoopShared {
+    done: Mutex<Vec<(usize, c_int)>>,
+    wake_fd: AtomicI32,
+}
+
+impl LoopShared {
+    fn wake(&self) {
+        let one: u64 = 1;
+        let fd = self.wake_fd.load(Ordering::Acquire);
+        loop {
+            let r = unsafe { libc::write(fd, &one as *const u64 as *const c_void, 8) };
+            // EAGAIN means the counter is saturated: the loop wakes anyway.
+            if r >= 0 || unsafe { *libc::__errno_location() } != libc::EINTR {
+                break;
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    pub loop_count: u64,
+    pub events: u64,
+    pub events_waiting: u64,
+    pub idle_time: AtomicU64,
+    pub entry_time: AtomicU64,
+}
+
+pub struct LoopInner {
+    /// First field, read by worker threads without touching the rest.
+    shared: *const LoopShared,
+    pub backend: Epoll,
+    pub choice: Choice,
+    /// Active timers by (due time, start order).
+    pub timers: BTreeMap<(u64, u64), *mut uv_timer_t>,
+    pub metrics: Metrics,
+    pub idle_time_enabled: bool,
+    pub block_sigprof: bool,
+    pub sqpoll_requested: bool,
+    /// Timeout of the wait in progress, for the events_waiting metric.
+    pub current_timeout: c_int,
+}
+
+impl Drop for LoopInner {
+    fn drop(&mut self) {
+        let shared = unsafe { Arc::from_raw(self.shared) };
+        unsafe { libc::close(shared.wake_fd.load(Ordering::Acquire)) };
+    }
+}
+
+pub unsafe fn inner(loop_: *mut uv_loop_t) -> *mut LoopInner {
+    (*loop_).internal_fields as *mut LoopInner
+}
+
+unsafe fn shared_of(loop_: *mut uv_loop_t) -> *const LoopShared {
+    let inner = (*loop_).internal_fields as *const LoopInner;
+    std::ptr::addr_of!((*inner).shared).read()
+}
+
+/// Wakes the loop's wait from any thread.
+pub unsafe fn wake(loop_: *mut uv_loop_t) {
+    (*shared_of(loop_)).wake();
+}
+
+/// Called by a worker (or uv_cancel): `w` is finished with `status`; its
+/// done callback runs on the loop thread.
+pub unsafe fn post_done(w: *mut uv__work, status: c_int) {
+    let shared = shared_of((*w).loop_);
+    (*shared)
+        .done
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((w as usize, status));
+    (*shared).wake();
+}
+
+fn new_eventfd() -> Result<c_int, c_int> {
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(-unsafe { *libc::__errno_location() });
+    }
+    Ok(fd)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
+    if loop_.is_null() {
+        return -libc::EINVAL;
+    }
+    let data = (*loop_).data;
+    std::ptr::write_bytes(loop_ as *mut u8, 0, std::mem::size_of::<uv_loop_t>());
+    (*loop_).data = data;
+    for q in [
+        &mut (*loop_).handle_queue,
+        &mut (*loop_).pending_queue,
+        &mut (*loop_).watcher_queue,
+        &mut (*loop_).wq,
+        &mut (*loop_).process_handles,
+        &mut (*loop_).prepare_handles,
+        &mut (*loop_).check_handles,
+        &mut (*loop_).idle_handles,
+        &mut (*loop_).async_handles,
+    ] {
+        queue::init(q);
+    }
+    (*loop_).signal_pipefd = [-1, -1];
+    (*loop_).emfile_fd = -1;
+    (*loop_).async_wfd = -1;
+    (*loop_).inotify_fd = -1;
+    (*loop_).signal_io_watcher.fd = -1;
+    (*loop_).inotify_read_watcher.fd = -1;
+
+    let choice = policy::choose();
+    let backend = match Epoll::new() {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let wake_fd = match new_eventfd() {
+        Ok(fd) => fd,
+        Err(e) => return e,
+    };
+    if let Err(e) = backend.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN) {
+        libc::close(wake_fd);
+        return e;
+    }
+    policy::announce(&choice);
+    (*loop_).backend_fd = backend.fd;
+    (*loop_).async_io_watcher.fd = wake_fd;
+    let shared = Arc::new(LoopShared {
+        done: Mutex::new(Vec::new()),
+        wake_fd: AtomicI32::new(wake_fd),
+    });
+    let inner = Box::new(LoopInner {
+        shared: Arc::into_raw(shared),
+        backend,
+        choice,
+        timers: BTreeMap::new(),
+        metrics: Metrics::default(),
+        idle_time_enabled: false,
+        block_sigprof: false,
+        sqpoll_requested: false,
+        current_timeout: 0,
+    });
+    (*loop_).internal_fields = Box::into_raw(inner) as *mut c_void;
+    uv_update_time(loop_);
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_close(loop_: *mut uv_loop_t) -> c_int {
+    if loop_.is_null() || (*loop_).internal_fields.is_null() {
+        return -libc::EINVAL;
+    }
+    if (*loop_).active_reqs > 0 {
+        return -libc::EBUSY;
+    }
+    let head: *mut uv__queue = &mut (*loop_).handle_queue;
+    let mut q = (*head).next;
+    while q != head {
+        let h = crate::container_of!(q, uv_handle_t, handle_queue);
+        if (*h).flags & handle::INTERNAL == 0 {
+            return -libc::EBUSY;
+        }
+        q = (*q).next;
+    }
+    drop(Box::from_raw(inner(loop_)));
+    (*loop_).internal_fields = std::ptr::null_mut();
+    (*loop_).backend_fd = -1;
+    (*loop_).async_io_watcher.fd = -1;
+    let _ = DEFAULT_LOOP_PTR.compare_exchange(
+        loop_,
+        std::ptr::null_mut(),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    );
+    0
+}
+
+struct LoopStorage(std::cell::UnsafeCell<MaybeUninit<uv_loop_t>>);
+// Access is serialised by the caller, as libuv requires for the default loop.
+unsafe impl Sync for LoopStorage {}
+
+static DEFAULT_LOOP: LoopStorage = LoopStorage(std::cell::UnsafeCell::new(MaybeUninit::zeroed()));
+static DEFAULT_LOOP_PTR: AtomicPtr<uv_loop_t> = AtomicPtr::new(std::ptr::null_mut());
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_default_loop() -> *mut uv_loop_t {
+    let p = DEFAULT_LOOP_PTR.load(Ordering::Acquire);
+    if !p.is_null() {
+        return p;
+    }
+    let storage = (*DEFAULT_LOOP.0.get()).as_mut_ptr();
+    if uv_loop_init(storage) != 0 {
+        return std::ptr::null_mut();
+    }
+    DEFAULT_LOOP_PTR.store(storage, Ordering::Release);
+    storage
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_new() -> *mut uv_loop_t {
+    let l = crate::alloc::malloc(std::mem::size_of::<uv_loop_t>()) as *mut uv_loop_t;
+    if l.is_null() {
+        return l;
+    }
+    (*l).data = std::ptr::null_mut();
+    if uv_loop_init(l) != 0 {
+        crate::alloc::free(l as *mut c_void);
+        return std::ptr::null_mut();
+    }
+    l
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_delete(loop_: *mut uv_loop_t) {
+    let is_default = std::ptr::eq(loop_, (*DEFAULT_LOOP.0.get()).as_mut_ptr());
+    let _ = uv_loop_close(loop_);
+    if !is_default {
+        crate::alloc::free(loop_ as *mut c_void);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn uv_loop_size() -> size_t {
+    std::mem::size_of::<uv_loop_t>()
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_get_data(loop_: *const uv_loop_t) -> *mut c_void {
+    (*loop_).data
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_set_data(loop_: *mut uv_loop_t, data: *mut c_void) {
+    (*loop_).data = data;
+}
+
+unsafe fn alive(loop_: *mut uv_loop_t) -> bool {
+    (*loop_).active_handles > 0
+        || (*loop_).active_reqs > 0
+        || !queue::is_empty(&(*loop_).pending_queue)
+        || !(*loop_).closing_handles.is_null()
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_alive(loop_: *const uv_loop_t) -> c_int {
+    alive(loop_ as *mut uv_loop_t) as c_int
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_stop(loop_: *mut uv_loop_t) {
+    (*loop_).stop_flag = 1;
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_now(loop_: *const uv_loop_t) -> u64 {
+    (*loop_).time
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_update_time(loop_: *mut uv_loop_t) {
+    (*loop_).time = crate::time::fast_ns() / 1_000_000;
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_backend_fd(loop_: *const uv_loop_t) -> c_int {
+    (*loop_).backend_fd
+}
+
+unsafe fn backend_timeout(loop_: *mut uv_loop_t) -> c_int {
+    if (*loop_).stop_flag == 0
+        && ((*loop_).active_handles > 0 || (*loop_).active_reqs > 0)
+        && queue::is_empty(&(*loop_).pending_queue)
+        && queue::is_empty(&(*loop_).idle_handles)
+        && (*loop_).closing_handles.is_null()
+    {
+        return timer::next_timeout(loop_);
+    }
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_backend_timeout(loop_: *const uv_loop_t) -> c_int {
+    let loop_ = loop_ as *mut uv_loop_t;
+    if !queue::is_empty(&(*loop_).watcher_queue) {
+        return 0;
+    }
+    backend_timeout(loop_)
+}
+
+/// libuv declares this variadic; on x86_64 and aarch64 Linux a variadic
+/// integer argument travels exactly like a fixed one, so the optional
+/// argument is read as a third parameter (Rust cannot define C variadics).
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_configure(loop_: *mut uv_loop_t, option: c_int, arg: c_int) -> c_int {
+    let inner = inner(loop_);
+    match option {
+        UV_METRICS_IDLE_TIME => {
+            (*inner).idle_time_enabled = true;
+            0
+        }
+        UV_LOOP_BLOCK_SIGNAL => {
+            if arg != libc::SIGPROF {
+                return -libc::EINVAL;
+            }
+            (*inner).block_sigprof = true;
+            0
+        }
+        UV_LOOP_USE_IO_URING_SQPOLL => {
+            (*inner).sqpoll_requested = true;
+            0
+        }
+        _ => -libc::ENOSYS,
+    }
+}
+
+/// Gives a forked child its own kernel objects: the parent's epoll set and
+/// eventfd must not be shared.
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
+    let inner = inner(loop_);
+    let backend = match Epoll::new() {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let wake_fd = match new_eventfd() {
+        Ok(fd) => fd,
+        Err(e) => return e,
+    };
+    if let Err(e) = backend.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN) {
+        libc::close(wake_fd);
+        return e;
+    }
+    let shared = &*(*inner).shared;
+    let old = shared.wake_fd.swap(wake_fd, Ordering::AcqRel);
+    libc::close(old);
+    (*inner).backend = backend;
+    (*loop_).backend_fd = (*inner).backend.fd;
+    (*loop_).async_io_watcher.fd = wake_fd;
+    // Wake once so that sends and finished work from before the fork are seen.
+    shared.wake();
+    0
+}
+
+#[repr(C)]
+pub struct uv_metrics_t {
+    pub loop_count: u64,
+    pub events: u64,
+    pub events_waiting: u64,
+    pub reserved: [*mut u64; 13],
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_metrics_info(loop_: *mut uv_loop_t, metrics: *mut uv_metrics_t) -> c_int {
+    if loop_.is_null() || metrics.is_null() {
+        return -libc::EINVAL;
+    }
+    let m = &(*inner(loop_)).metrics;
+    std::ptr::write_bytes(metrics, 0, 1);
+    (*metrics).loop_count = m.loop_count;
+    (*metrics).events = m.events;
+    (*metrics).events_waiting = m.events_waiting;
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_metrics_idle_time(loop_: *mut uv_loop_t) -> u64 {
+    let m = &(*inner(loop_)).metrics;
+    let idle = m.idle_time.load(Ordering::Acquire);
+    let entry = m.entry_time.load(Ordering::Acquire);
+    if entry > 0 {
+        idle + crate::time::uv_hrtime().saturating_sub(entry)
+    } else {
+        idle
+    }
+}
+
+unsafe fn set_provider_entry_time(loop_: *mut uv_loop_t) {
+    let inner = inner(loop_);
+    if (*inner).idle_time_enabled {
+        (*inner)
+            .metrics
+            .entry_time
+            .store(crate::time::uv_hrtime(), Ordering::Release);
+    }
+}
+
+/// Ends an idle period: time spent blocked in the backend counts as idle.
+unsafe fn update_idle_time(loop_: *mut uv_loop_t) {
+    let inner = inner(loop_);
+    if !(*inner).idle_time_enabled {
+        return;
+    }
+    let m = &(*inner).metrics;
+    let entry = m.entry_time.swap(0, Ordering::AcqRel);
+    if entry == 0 {
+        return;
+    }
+    let spent = crate::time::uv_hrtime().saturating_sub(entry);
+    m.idle_time.fetch_add(spent, Ordering::AcqRel);
+}
+
+/// The pending phase: deferred watcher callbacks (write completions and
+/// the like) queued by the stream code.
+unsafe fn run_pending(loop_: *mut uv_loop_t) {
+    let mut tmp = uv__queue {
+        next: std::ptr::null_mut(),
+        prev: std::ptr::null_mut(),
+    };
+    let tmp_ptr: *mut uv__queue = &mut tmp;
+    queue::move_all(&mut (*loop_).pending_queue, tmp_ptr);
+    while !queue::is_empty(tmp_ptr) {
+        let q = queue::head(tmp_ptr);
+        queue::remove(q);
+        let w = crate::container_of!(q, uv__io_t, pending_queue);
+        if let Some(cb) = (*w).cb {
+            cb(loop_, w, libc::POLLOUT as u32);
+        }
+    }
+}
+
+/// Runs the done callbacks of finished pool work; returns how many ran.
+unsafe fn run_work_done(loop_: *mut uv_loop_t) -> u64 {
+    let shared = shared_of(loop_);
+    let done = std::mem::take(&mut *(*shared).done.lock().unwrap_or_else(|e| e.into_inner()));
+    let n = done.len() as u64;
+    for (w, status) in done {
+        let w = w as *mut uv__work;
+        if let Some(cb) = (*w).done {
+            cb(w, status);
+        }
+    }
+    n
+}
+
+unsafe fn drain_wake_fd(loop_: *mut uv_loop_t) {
+    let fd = (*loop_).async_io_watcher.fd;
+    let mut buf = [0u8; 8];
+    while libc::read(fd, buf.as_mut_ptr() as *mut c_void, 8) == -1
+        && *libc::__errno_location() == libc::EINTR
+    {}
+}
+
+/// The wake-up eventfd fired: finished work first, then async handles.
+unsafe fn on_wake(loop_: *mut uv_loop_t) {
+    drain_wake_fd(loop_);
+    let n = run_work_done(loop_);
+    if n > 1 {
+        // The wake-up itself is already counted as one event.
+        let inner = inner(loop_);
+        (*inner).metrics.events += n - 1;
+        if (*inner).current_timeout == 0 {
+            (*inner).metrics.events_waiting += n - 1;
+        }
+    }
+    crate::async_::dispatch(loop_);
+}
+
+/// Waits for events for at most `timeout` ms and dispatches them.
+unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
+    let mut events: [libc::epoll_event; 1024] = std::mem::zeroed();
+    let base = (*loop_).time;
+    let mut real_timeout = timeout;
+    let mut rounds = 48;
+    let (mut reset_timeout, mut user_timeout) = (false, 0);
+    if (*inner(loop_)).idle_time_enabled {
+        // First look without blocking, to count events that were waiting.
+        reset_timeout = true;
+        user_timeout = timeout;
+        timeout = 0;
+    }
+    loop {
+        if timeout != 0 {
+            set_provider_entry_time(loop_);
+        }
+        (*inner(loop_)).current_timeout = timeout;
+        let block_sigprof = (*inner(loop_)).block_sigprof;
+        let r = (*inner(loop_)).backend.wait(&mut events, timeout, block_sigprof);
+        uv_update_time(loop_);
+        let nfds = match r {
+            Ok(0) | Err(_) => {
+                if reset_timeout {
+                    timeout = user_timeout;
+                    reset_timeout = false;
+                } else if r.is_ok() {
+                    return;
+                }
+                // Interrupted (EINTR) or the zero-timeout first look: wait again.
+                if timeout == 0 {
+                    return;
+                }
+                if timeout > 0 {
+                    real_timeout -= ((*loop_).time - base) as c_int;
+                    if real_timeout <= 0 {
+                        return;
+                    }
+                    timeout = real_timeout;
+                }
+                continue;
+            }
+            Ok(n) => n,
+        };
+        let mut nevents = 0u64;
+        for ev in events.iter().take(nfds) {
+            let token = ev.u64;
+            if token == WAKE_TOKEN {
+                update_idle_time(loop_);
+                on_wake(loop_);
+                nevents += 1;
+            }
+        }
+        let inner = inner(loop_);
+        (*inner).metrics.events += nevents;
+        if reset_timeout {
+            timeout = user_timeout;
+            reset_timeout = false;
+            (*inner).metrics.events_waiting += nevents;
+        }
+        if nevents != 0 {
+            rounds -= 1;
+            if nfds == events.len() && rounds != 0 {
+                timeout = 0;
+                continue;
+            }
+            return;
+        }
+        if timeout == 0 {
+            return;
+        }
+        if timeout > 0 {
+            real_timeout -= ((*loop_).time - base) as c_int;
+            if real_timeout <= 0 {
+                return;
+            }
+            timeout = real_timeout;
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_run(loop_: *mut uv_loop_t, mode: c_int) -> c_int {
+    if loop_.is_null() || (*loop_).internal_fields.is_null() {
+        return -libc::EINVAL;
+    }
+    let mut r = alive(loop_);
+    if !r {
+        uv_update_time(loop_);
+    }
+    // libuv runs due timers before the first turn in DEFAULT mode.
+    if mode == UV_RUN_DEFAULT && r && (*loop_).stop_flag == 0 {
+        uv_update_time(loop_);
+        timer::run(loop_);
+    }
+    while r && (*loop_).stop_flag == 0 {
+        let can_sleep =
+            queue::is_empty(&(*loop_).pending_queue) && queue::is_empty(&(*loop_).idle_handles);
+        run_pending(loop_);
+        loop_watcher::run_idle(loop_);
+        loop_watcher::run_prepare(loop_);
+        let mut timeout = 0;
+        if (mode == UV_RUN_ONCE && can_sleep) || mode == UV_RUN_DEFAULT {
+            timeout = backend_timeout(loop_);
+        }
+        (*inner(loop_)).metrics.loop_count += 1;
+        io_poll(loop_, timeout);
+        for _ in 0..8 {
+            if queue::is_empty(&(*loop_).pending_queue) {
+                break;
+            }
+            run_pending(loop_);
+        }
+        update_idle_time(loop_);
+        loop_watcher::run_check(loop_);
+        handle::run_closing(loop_);
+        uv_update_time(loop_);
+        timer::run(loop_);
+        r = alive(loop_);
+        if mode == UV_RUN_ONCE || mode == UV_RUN_NOWAIT {
+            break;
+        }
+    }
+    if (*loop_).stop_flag != 0 {
+        (*loop_).stop_flag = 0;
+    }
+    r as c_int
+}
+
+#[no_mangle]
+pub extern "C" fn uv_library_shutdown() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(crate::pool::shutdown);
+}

@@ -1,0 +1,202 @@
+//! The worker threads behind uv_queue_work and every blocking request.
+//!
+//! One pool per process, as in libuv: started lazily on the first
+//! submission, sized by UV_THREADPOOL_SIZE (default 4, at most 1024).
+//! Slow I/O (getaddrinfo and the like) may occupy at most half the workers so
+//! that it cannot starve fast work.
+
+use crate::abi::uv__work;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::thread::JoinHandle;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WorkKind {
+    Cpu,
+    FastIo,
+    SlowIo,
+}
+
+struct Item {
+    w: *mut uv__work,
+    kind: WorkKind,
+}
+
+// The raw pointers are owned by C callers who keep them alive until done.
+unsafe impl Send for Item {}
+
+struct Queue {
+    items: VecDeque<Item>,
+    slow_running: usize,
+    exit: bool,
+}
+
+pub struct Pool {
+    queue: Mutex<Queue>,
+    cond: Condvar,
+    nthreads: usize,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+static POOL: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
+static ATFORK: std::sync::Once = std::sync::Once::new();
+
+extern "C" fn forget_pool_in_child() {
+    // The parent's workers do not exist in the child; its queue lock may be
+    // held by one of them. Leak the old pool and start afresh on demand.
+    POOL.store(std::ptr::null_mut(), Ordering::SeqCst);
+}
+
+fn pool_size() -> usize {
+    let n = std::env::var("UV_THREADPOOL_SIZE")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(4);
+    n.clamp(1, 1024) as usize
+}
+
+fn get() -> &'static Pool {
+    ATFORK.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(forget_pool_in_child));
+    });
+    let p = POOL.load(Ordering::Acquire);
+    if !p.is_null() {
+        return unsafe { &*p };
+    }
+    let fresh = Box::into_raw(Box::new(Pool {
+        queue: Mutex::new(Queue {
+            items: VecDeque::new(),
+            slow_running: 0,
+            exit: false,
+        }),
+        cond: Condvar::new(),
+        nthreads: pool_size(),
+        threads: Mutex::new(Vec::new()),
+    }));
+    match POOL.compare_exchange(
+        std::ptr::null_mut(),
+        fresh,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => {
+            let pool: &'static Pool = unsafe { &*fresh };
+            pool.start();
+            pool
+        }
+        Err(existing) => {
+            drop(unsafe { Box::from_raw(fresh) });
+            unsafe { &*existing }
+        }
+    }
+}
+
+impl Pool {
+    fn start(&'static self) {
+        let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        for i in 0..self.nthreads {
+            // libuv gives its workers 8 MiB stacks; deep user work relies on it.
+            let t = std::thread::Builder::new()
+                .name(format!("libuv-worker{i}"))
+                .stack_size(8 << 20)
+                .spawn(move || self.worker());
+            match t {
+                Ok(t) => threads.push(t),
+                Err(_) if i > 0 => break,
+                Err(_) => {
+                    // Not even one worker: libuv aborts here; we run work on
+                    // whoever submits next, which at least makes progress.
+                    break;
+                }
+            }
+        }
+    }
+
+    fn slow_limit(&self) -> usize {
+        self.nthreads.div_ceil(2)
+    }
+
+    fn take(&self, q: &mut Queue) -> Option<Item> {
+        let limit = self.slow_limit();
+        let idx = q
+            .items
+            .iter()
+            .position(|it| it.kind != WorkKind::SlowIo || q.slow_running < limit)?;
+        let it = q.items.remove(idx)?;
+        if it.kind == WorkKind::SlowIo {
+            q.slow_running += 1;
+        }
+        Some(it)
+    }
+
+    fn worker(&self) {
+        loop {
+            let item = {
+                let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                loop {
+                    if q.exit {
+                        return;
+                    }
+                    if let Some(it) = self.take(&mut q) {
+                        break it;
+                    }
+                    q = self.cond.wait(q).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            unsafe {
+                if let Some(work) = (*item.w).work {
+                    work(item.w);
+                }
+                crate::loop_::post_done(item.w, 0);
+            }
+            if item.kind == WorkKind::SlowIo {
+                let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                q.slow_running -= 1;
+                drop(q);
+                self.cond.notify_one();
+            }
+        }
+    }
+}
+
+/// Queues `w` for a worker; its `done` runs later on the loop thread.
+pub unsafe fn submit(w: *mut uv__work, kind: WorkKind) {
+    let pool = get();
+    let mut q = pool.queue.lock().unwrap_or_else(|e| e.into_inner());
+    q.items.push_back(Item { w, kind });
+    drop(q);
+    pool.cond.notify_one();
+}
+
+/// Removes `w` from the queue if no worker has taken it yet.
+pub unsafe fn cancel(w: *mut uv__work) -> bool {
+    let p = POOL.load(Ordering::Acquire);
+    if p.is_null() {
+        return false;
+    }
+    let mut q = (*p).queue.lock().unwrap_or_else(|e| e.into_inner());
+    match q.items.iter().position(|it| std::ptr::eq(it.w, w)) {
+        Some(i) => {
+            q.items.remove(i);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Stops and joins the workers (uv_library_shutdown).
+pub fn shutdown() {
+    let p = POOL.swap(std::ptr::null_mut(), Ordering::AcqRel);
+    if p.is_null() {
+        return;
+    }
+    let pool = unsafe { &*p };
+    pool.queue.lock().unwrap_or_else(|e| e.into_inner()).exit = true;
+    pool.cond.notify_all();
+    let threads = std::mem::take(&mut *pool.threads.lock().unwrap_or_else(|e| e.into_inner()));
+    for t in threads {
+        let _ = t.join();
+    }
+    // Leaked on purpose: a late submitter may still hold the reference.
+}
