@@ -318,7 +318,11 @@ pub unsafe extern "C" fn uv_backend_timeout(loop_: *const uv_loop_t) -> c_int {
 /// integer argument travels exactly like a fixed one, so the optional
 /// argument is read as a third parameter (Rust cannot define C variadics).
 #[no_mangle]
-pub unsafe extern "C" fn uv_loop_configure(loop_: *mut uv_loop_t, option: c_int, arg: c_int) -> c_int {
+pub unsafe extern "C" fn uv_loop_configure(
+    loop_: *mut uv_loop_t,
+    option: c_int,
+    arg: c_int,
+) -> c_int {
     let inner = inner(loop_);
     match option {
         UV_METRICS_IDLE_TIME => {
@@ -377,7 +381,10 @@ pub struct uv_metrics_t {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn uv_metrics_info(loop_: *mut uv_loop_t, metrics: *mut uv_metrics_t) -> c_int {
+pub unsafe extern "C" fn uv_metrics_info(
+    loop_: *mut uv_loop_t,
+    metrics: *mut uv_metrics_t,
+) -> c_int {
     if loop_.is_null() || metrics.is_null() {
         return -libc::EINVAL;
     }
@@ -501,7 +508,9 @@ unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
         }
         (*inner(loop_)).current_timeout = timeout;
         let block_sigprof = (*inner(loop_)).block_sigprof;
-        let r = (*inner(loop_)).backend.wait(&mut events, timeout, block_sigprof);
+        let r = (*inner(loop_))
+            .backend
+            .wait(&mut events, timeout, block_sigprof);
         uv_update_time(loop_);
         let nfds = match r {
             Ok(0) | Err(_) => {

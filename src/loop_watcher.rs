@@ -106,5 +106,10 @@ macro_rules! phase_api {
 }
 
 phase_api!(uv_idle_init, uv_idle_start, uv_idle_stop, UV_IDLE);
-phase_api!(uv_prepare_init, uv_prepare_start, uv_prepare_stop, UV_PREPARE);
+phase_api!(
+    uv_prepare_init,
+    uv_prepare_start,
+    uv_prepare_stop,
+    UV_PREPARE
+);
 phase_api!(uv_check_init, uv_check_start, uv_check_stop, UV_CHECK);

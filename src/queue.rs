@@ -73,10 +73,22 @@ mod tests {
     #[test]
     fn insert_remove_move() {
         unsafe {
-            let mut h = uv__queue { next: null_mut(), prev: null_mut() };
-            let mut a = uv__queue { next: null_mut(), prev: null_mut() };
-            let mut b = uv__queue { next: null_mut(), prev: null_mut() };
-            let mut n = uv__queue { next: null_mut(), prev: null_mut() };
+            let mut h = uv__queue {
+                next: null_mut(),
+                prev: null_mut(),
+            };
+            let mut a = uv__queue {
+                next: null_mut(),
+                prev: null_mut(),
+            };
+            let mut b = uv__queue {
+                next: null_mut(),
+                prev: null_mut(),
+            };
+            let mut n = uv__queue {
+                next: null_mut(),
+                prev: null_mut(),
+            };
             init(&mut h);
             assert!(is_empty(&h));
             insert_tail(&mut h, &mut a);

@@ -50,7 +50,9 @@ pub unsafe extern "C" fn uv_timer_start(
 pub unsafe extern "C" fn uv_timer_stop(h: *mut uv_timer_t) -> c_int {
     if handle::is_active(h as *const uv_handle_t) {
         let loop_ = (*h).h.loop_;
-        (*inner(loop_)).timers.remove(&((*h).timeout, (*h).start_id));
+        (*inner(loop_))
+            .timers
+            .remove(&((*h).timeout, (*h).start_id));
         handle::stop(h as *mut uv_handle_t);
     } else {
         // Not armed, but maybe waiting in this turn's list of due timers.

@@ -27,9 +27,6 @@ pub fn choose() -> Choice {
 /// Prints the choice once per loop when UVRING_DEBUG=1.
 pub fn announce(choice: &Choice) {
     if std::env::var("UVRING_DEBUG").ok().as_deref() == Some("1") {
-        eprintln!(
-            "uvring: loop backend {:?}: {}",
-            choice.kind, choice.reason
-        );
+        eprintln!("uvring: loop backend {:?}: {}", choice.kind, choice.reason);
     }
 }

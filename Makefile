@@ -1,0 +1,53 @@
+# uvring: build, install and test a drop-in libuv.so.1.
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR    ?=
+CARGO      ?= cargo
+OUT        := target/release
+VERSION    := 1.50.0
+
+.PHONY: all lib install test check-format clippy unit abi suite clean
+
+all: lib $(OUT)/libuv.pc
+
+lib:
+	$(CARGO) build --release
+	cp -f $(OUT)/libuv.so $(OUT)/libuv.so.1.0.0
+	ln -sf libuv.so.1.0.0 $(OUT)/libuv.so.1
+
+$(OUT)/libuv.pc: libuv.pc.in Makefile
+	mkdir -p $(OUT)
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
+	    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' $< > $@
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/uv
+	install -m 0755 $(OUT)/libuv.so.1.0.0 $(DESTDIR)$(LIBDIR)/libuv.so.1.0.0
+	ln -sf libuv.so.1.0.0 $(DESTDIR)$(LIBDIR)/libuv.so.1
+	ln -sf libuv.so.1 $(DESTDIR)$(LIBDIR)/libuv.so
+	install -m 0644 $(OUT)/libuv.a $(DESTDIR)$(LIBDIR)/libuv.a
+	install -m 0644 $(OUT)/libuv.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libuv.pc
+	install -m 0644 include/uv.h $(DESTDIR)$(INCLUDEDIR)/uv.h
+	install -m 0644 include/uv/*.h $(DESTDIR)$(INCLUDEDIR)/uv/
+
+# The test command README.md documents and .ci/run calls.
+test: check-format clippy unit all abi suite
+
+check-format:
+	$(CARGO) fmt --check
+
+clippy:
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --release
+
+abi: all
+	compat/abi/check.sh --allow-missing $(OUT)/libuv.so.1
+
+suite: all
+	compat/suite/check.sh $(OUT)
+
+clean:
+	$(CARGO) clean
