@@ -86,11 +86,7 @@ pub unsafe extern "C" fn uv_timer_get_repeat(h: *const uv_timer_t) -> u64 {
 #[no_mangle]
 pub unsafe extern "C" fn uv_timer_get_due_in(h: *const uv_timer_t) -> u64 {
     let now = (*(*h).h.loop_).time;
-    if (*h).timeout <= now {
-        0
-    } else {
-        (*h).timeout - now
-    }
+    (*h).timeout.saturating_sub(now)
 }
 
 /// Milliseconds until the next timer is due: -1 for none, clamped to INT_MAX.
