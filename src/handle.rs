@@ -119,6 +119,7 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
         }
         UV_IDLE | UV_PREPARE | UV_CHECK => crate::loop_watcher::close(h as *mut uv_phase_handle_t),
         UV_ASYNC => crate::async_::close(h as *mut uv_async_t),
+        UV_POLL => crate::poll::close(h as *mut uv_poll_t),
         _ => stop(h),
     }
     make_close_pending(h);

@@ -18,6 +18,7 @@ pub mod loop_;
 pub mod loop_watcher;
 pub mod misc;
 pub mod os;
+pub mod poll;
 pub mod pool;
 pub mod queue;
 pub mod random;

@@ -7,7 +7,7 @@
 use crate::abi::*;
 use crate::backend::epoll::Epoll;
 use crate::backend::policy::{self, Choice};
-use crate::backend::WAKE_TOKEN;
+use crate::backend::{watcher, WAKE_TOKEN};
 use crate::{handle, loop_watcher, queue, timer};
 use libc::{c_int, c_void, size_t};
 use std::collections::BTreeMap;
@@ -65,6 +65,11 @@ pub struct LoopInner {
     pub sqpoll_requested: bool,
     /// Timeout of the wait in progress, for the events_waiting metric.
     pub current_timeout: c_int,
+    /// Descriptor watchers by fd (libuv keeps this in `loop->watchers`).
+    pub watchers: Vec<*mut uv__io_t>,
+    /// The events being dispatched, so that closing a descriptor mid-batch
+    /// can void its entries (see watcher::invalidate_fd).
+    pub batch: *mut [libc::epoll_event],
 }
 
 impl Drop for LoopInner {
@@ -166,6 +171,8 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
         block_sigprof: false,
         sqpoll_requested: false,
         current_timeout: 0,
+        watchers: Vec::new(),
+        batch: std::ptr::slice_from_raw_parts_mut(std::ptr::null_mut(), 0),
     });
     (*loop_).internal_fields = Box::into_raw(inner) as *mut c_void;
     uv_update_time(loop_);
@@ -366,6 +373,16 @@ pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
     libc::close(old);
     (*inner).backend = backend;
     (*loop_).backend_fd = (*inner).backend.fd;
+    // Every watcher must be registered again with the new epoll set.
+    let table: Vec<*mut uv__io_t> = (*inner).watchers.clone();
+    for w in table {
+        if !w.is_null() {
+            (*w).events = 0;
+            if queue::is_empty(&(*w).watcher_queue) {
+                queue::insert_tail(&mut (*loop_).watcher_queue, &mut (*w).watcher_queue);
+            }
+        }
+    }
     (*loop_).async_io_watcher.fd = wake_fd;
     // Wake once so that sends and finished work from before the fork are seen.
     shared.wake();
@@ -491,6 +508,7 @@ unsafe fn on_wake(loop_: *mut uv_loop_t) {
 
 /// Waits for events for at most `timeout` ms and dispatches them.
 unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
+    watcher::flush(loop_);
     let mut events: [libc::epoll_event; 1024] = std::mem::zeroed();
     let base = (*loop_).time;
     let mut real_timeout = timeout;
@@ -535,15 +553,7 @@ unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
             }
             Ok(n) => n,
         };
-        let mut nevents = 0u64;
-        for ev in events.iter().take(nfds) {
-            let token = ev.u64;
-            if token == WAKE_TOKEN {
-                update_idle_time(loop_);
-                on_wake(loop_);
-                nevents += 1;
-            }
-        }
+        let nevents = dispatch(loop_, &mut events[..nfds]);
         let inner = inner(loop_);
         (*inner).metrics.events += nevents;
         if reset_timeout {
@@ -570,6 +580,50 @@ unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
             timeout = real_timeout;
         }
     }
+}
+
+/// Hands a batch of kernel events to their watchers; returns how many were
+/// delivered. Callbacks may close any descriptor, so entries are re-read
+/// each time, and the signal watcher runs last as in libuv.
+unsafe fn dispatch(loop_: *mut uv_loop_t, batch: &mut [libc::epoll_event]) -> u64 {
+    let li = inner(loop_);
+    let saved = (*li).batch;
+    let batch: *mut [libc::epoll_event] = batch;
+    (*li).batch = batch;
+    let len = batch.len();
+    let base = batch as *mut libc::epoll_event;
+    let signal_fd = (*loop_).signal_io_watcher.fd;
+    let mut have_signals = false;
+    let mut nevents = 0u64;
+    for i in 0..len {
+        let ev = base.add(i).read();
+        let token = ev.u64;
+        if token == watcher::INVALID_TOKEN {
+            continue;
+        }
+        if token == WAKE_TOKEN {
+            update_idle_time(loop_);
+            on_wake(loop_);
+            nevents += 1;
+            continue;
+        }
+        let fd = token as c_int;
+        if fd == signal_fd && fd >= 0 {
+            have_signals = true;
+            nevents += 1;
+            continue;
+        }
+        update_idle_time(loop_);
+        if watcher::dispatch(loop_, fd, ev.events) {
+            nevents += 1;
+        }
+    }
+    if have_signals {
+        update_idle_time(loop_);
+        watcher::dispatch(loop_, signal_fd, watcher::POLLIN);
+    }
+    (*inner(loop_)).batch = saved;
+    nevents
 }
 
 #[no_mangle]

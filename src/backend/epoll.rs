@@ -37,6 +37,18 @@ impl Epoll {
         }
     }
 
+    /// Registers and at once unregisters `fd`: tells whether epoll accepts it.
+    pub fn add_probe(&self, fd: c_int) -> Result<(), c_int> {
+        match self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, u64::MAX - 1) {
+            Ok(()) => {
+                self.remove(fd);
+                Ok(())
+            }
+            Err(e) if e == -libc::EEXIST => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn remove(&self, fd: c_int) {
         // Errors are expected when the descriptor was closed already.
         let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);

@@ -4,6 +4,7 @@
 
 pub mod epoll;
 pub mod policy;
+pub mod watcher;
 
 /// Token of the loop's own wake-up eventfd (async sends, finished pool work).
 pub const WAKE_TOKEN: u64 = u64::MAX;

@@ -1,0 +1,138 @@
+//! uv_poll_*: tell the user when an arbitrary descriptor becomes readable,
+//! writable, disconnected or has priority data. Level-triggered.
+
+use crate::abi::*;
+use crate::backend::watcher::{self, POLLERR, POLLIN, POLLOUT, POLLPRI, POLLRDHUP};
+use crate::handle;
+use libc::{c_int, c_uint};
+
+pub const UV_READABLE: c_int = 1;
+pub const UV_WRITABLE: c_int = 2;
+pub const UV_DISCONNECT: c_int = 4;
+pub const UV_PRIORITIZED: c_int = 8;
+
+unsafe extern "C" fn on_io(loop_: *mut uv_loop_t, w: *mut uv__io_t, events: c_uint) {
+    let h = crate::container_of!(w, uv_poll_t, io_watcher);
+    // sysfs reports POLLERR|POLLPRI for a change: only a bare POLLERR is an error.
+    if events & POLLERR != 0 && events & POLLPRI == 0 {
+        watcher::stop(loop_, w, watcher::ALL);
+        handle::stop(h as *mut uv_handle_t);
+        if let Some(cb) = (*h).poll_cb {
+            cb(h, -libc::EBADF, 0);
+        }
+        return;
+    }
+    let mut pevents = 0;
+    if events & POLLIN != 0 {
+        pevents |= UV_READABLE;
+    }
+    if events & POLLPRI != 0 {
+        pevents |= UV_PRIORITIZED;
+    }
+    if events & POLLOUT != 0 {
+        pevents |= UV_WRITABLE;
+    }
+    if events & POLLRDHUP != 0 {
+        pevents |= UV_DISCONNECT;
+    }
+    if let Some(cb) = (*h).poll_cb {
+        cb(h, 0, pevents);
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_poll_init(
+    loop_: *mut uv_loop_t,
+    h: *mut uv_poll_t,
+    fd: c_int,
+) -> c_int {
+    if loop_.is_null() || h.is_null() || fd < 0 {
+        return -libc::EINVAL;
+    }
+    if watcher::fd_exists(loop_, fd) {
+        return -libc::EEXIST;
+    }
+    let err = watcher::check_fd(loop_, fd);
+    if err != 0 {
+        return err;
+    }
+    let err = watcher::set_nonblock(fd, true);
+    if err != 0 {
+        return err;
+    }
+    handle::init(loop_, h as *mut uv_handle_t, UV_POLL);
+    watcher::init(&mut (*h).io_watcher, Some(on_io), fd);
+    (*h).poll_cb = None;
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_poll_init_socket(
+    loop_: *mut uv_loop_t,
+    h: *mut uv_poll_t,
+    fd: c_int,
+) -> c_int {
+    uv_poll_init(loop_, h, fd)
+}
+
+unsafe fn stop(h: *mut uv_poll_t) {
+    let loop_ = (*h).h.loop_;
+    watcher::stop(loop_, &mut (*h).io_watcher, watcher::ALL);
+    handle::stop(h as *mut uv_handle_t);
+    if (*h).io_watcher.fd >= 0 {
+        watcher::invalidate_fd(loop_, (*h).io_watcher.fd);
+    }
+}
+
+pub unsafe fn close(h: *mut uv_poll_t) {
+    stop(h);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_poll_stop(h: *mut uv_poll_t) -> c_int {
+    if handle::is_closing(h as *const uv_handle_t) {
+        return -libc::EINVAL;
+    }
+    stop(h);
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_poll_start(
+    h: *mut uv_poll_t,
+    pevents: c_int,
+    cb: Option<unsafe extern "C" fn(*mut uv_poll_t, c_int, c_int)>,
+) -> c_int {
+    if pevents & !(UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED) != 0
+        || handle::is_closing(h as *const uv_handle_t)
+    {
+        return -libc::EINVAL;
+    }
+    let loop_ = (*h).h.loop_;
+    let w: *mut uv__io_t = &mut (*h).io_watcher;
+    let owner = watcher::owner(loop_, (*w).fd);
+    if !owner.is_null() && owner != w {
+        return -libc::EEXIST;
+    }
+    stop(h);
+    if pevents == 0 {
+        return 0;
+    }
+    let mut events = 0;
+    if pevents & UV_READABLE != 0 {
+        events |= POLLIN;
+    }
+    if pevents & UV_PRIORITIZED != 0 {
+        events |= POLLPRI;
+    }
+    if pevents & UV_WRITABLE != 0 {
+        events |= POLLOUT;
+    }
+    if pevents & UV_DISCONNECT != 0 {
+        events |= POLLRDHUP;
+    }
+    watcher::start(loop_, w, events);
+    handle::start(h as *mut uv_handle_t);
+    (*h).poll_cb = cb;
+    0
+}
