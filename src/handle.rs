@@ -279,11 +279,11 @@ unsafe fn print_handles(loop_: *mut uv_loop_t, only_active: bool, stream: *mut l
         let f = (*h).flags;
         let mut name = uv_handle_type_name((*h).type_);
         if name.is_null() {
-            name = b"<unknown>\0".as_ptr() as *const c_char;
+            name = c"<unknown>".as_ptr();
         }
         libc::fprintf(
             stream,
-            b"[%c%c%c] %-8s %p\n\0".as_ptr() as *const c_char,
+            c"[%c%c%c] %-8s %p\n".as_ptr(),
             if f & REF != 0 { b'R' } else { b'-' } as c_int,
             if f & ACTIVE != 0 { b'A' } else { b'-' } as c_int,
             if f & INTERNAL != 0 { b'I' } else { b'-' } as c_int,
