@@ -97,6 +97,11 @@ pub unsafe fn run_closing(loop_: *mut uv_loop_t) {
 }
 
 unsafe fn finish_close(h: *mut uv_handle_t) {
+    if (*h).type_ == UV_SIGNAL && crate::signal::has_undelivered(h as *mut uv_signal_t) {
+        // Let the loop read the messages still in the pipe first.
+        make_close_pending(h);
+        return;
+    }
     (*h).flags |= CLOSED;
     unref(h);
     queue::remove(&mut (*h).handle_queue);
@@ -120,6 +125,7 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
         UV_IDLE | UV_PREPARE | UV_CHECK => crate::loop_watcher::close(h as *mut uv_phase_handle_t),
         UV_ASYNC => crate::async_::close(h as *mut uv_async_t),
         UV_POLL => crate::poll::close(h as *mut uv_poll_t),
+        UV_SIGNAL => crate::signal::close(h as *mut uv_signal_t),
         _ => stop(h),
     }
     make_close_pending(h);

@@ -23,6 +23,7 @@ pub mod pool;
 pub mod queue;
 pub mod random;
 pub mod req;
+pub mod signal;
 pub mod thread;
 pub mod time;
 pub mod timer;
