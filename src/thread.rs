@@ -999,19 +999,13 @@ mod tests {
         }
         let t = spawn(move || unsafe {
             let s = &mut *sems.get();
-            assert_eq!(
-                uv_thread_setname(b"aaaaaaaaaaaaaaaa\0".as_ptr() as *const c_char),
-                0
-            );
+            assert_eq!(uv_thread_setname(c"aaaaaaaaaaaaaaaa".as_ptr()), 0);
             assert_eq!(name_of(uv_thread_self(), 16), "aaaaaaaaaaaaaaa");
             assert_eq!(name_of(uv_thread_self(), 3), "aa");
             assert_eq!(name_of(uv_thread_self(), 64), "aaaaaaaaaaaaaaa");
-            assert_eq!(uv_thread_setname("~½¬{½\0".as_ptr() as *const c_char), 0);
+            assert_eq!(uv_thread_setname(c"~½¬{½".as_ptr()), 0);
             assert_eq!(name_of(uv_thread_self(), 16), "~½¬{½");
-            assert_eq!(
-                uv_thread_setname(b"worker-thread\0".as_ptr() as *const c_char),
-                0
-            );
+            assert_eq!(uv_thread_setname(c"worker-thread".as_ptr()), 0);
             uv_sem_post(&mut s[0]);
             uv_sem_wait(&mut s[1]);
         });
