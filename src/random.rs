@@ -40,10 +40,7 @@ unsafe fn fill_getrandom(buf: *mut u8, len: usize) -> Result<(), c_int> {
 /// Fills `buf` from /dev/urandom, which must be a character device (a
 /// regular file planted there would give predictable bytes).
 unsafe fn fill_devurandom(buf: *mut u8, len: usize) -> Result<(), c_int> {
-    let fd = libc::open(
-        b"/dev/urandom\0".as_ptr() as *const libc::c_char,
-        libc::O_RDONLY | libc::O_CLOEXEC,
-    );
+    let fd = libc::open(c"/dev/urandom".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
     if fd < 0 {
         return Err(-errno());
     }
