@@ -81,7 +81,7 @@ mod tests {
         unsafe {
             assert_eq!(uv_guess_handle(-1), UV_UNKNOWN_HANDLE);
             assert_eq!(uv_guess_handle(c_int::MIN), UV_UNKNOWN_HANDLE);
-            let fd = libc::open(b"/dev/null\0".as_ptr() as _, libc::O_RDONLY);
+            let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
             assert!(fd >= 0);
             libc::close(fd);
             assert_eq!(uv_guess_handle(fd), UV_UNKNOWN_HANDLE);
@@ -91,16 +91,13 @@ mod tests {
     #[test]
     fn files_devices_and_directories() {
         unsafe {
-            let f = Fd(libc::open(
-                b"/proc/self/exe\0".as_ptr() as _,
-                libc::O_RDONLY,
-            ));
+            let f = Fd(libc::open(c"/proc/self/exe".as_ptr(), libc::O_RDONLY));
             assert!(f.0 >= 0);
             assert_eq!(uv_guess_handle(f.0), UV_FILE);
-            let null = Fd(libc::open(b"/dev/null\0".as_ptr() as _, libc::O_RDWR));
+            let null = Fd(libc::open(c"/dev/null".as_ptr(), libc::O_RDWR));
             assert_eq!(uv_guess_handle(null.0), UV_FILE);
             let dir = Fd(libc::open(
-                b"/\0".as_ptr() as _,
+                c"/".as_ptr(),
                 libc::O_RDONLY | libc::O_DIRECTORY,
             ));
             assert_eq!(uv_guess_handle(dir.0), UV_UNKNOWN_HANDLE);
