@@ -71,17 +71,17 @@ pub unsafe extern "C" fn uv_setup_args(argc: c_int, argv: *mut *mut c_char) -> *
     // way). libuv assumes contiguity; checking it keeps a hand-made argv
     // from being overrun.
     let area = *argv;
-    let mut cap = lens[0];
-    for i in 1..argc {
-        if *argv.add(i) != area.add(cap) {
+    let mut cap = 0;
+    for (i, &len) in lens.iter().enumerate() {
+        if i > 0 && *argv.add(i) != area.add(cap) {
             break;
         }
-        cap += lens[i];
+        cap += len;
     }
 
     let mut t = title();
     t.area = area;
-    t.len = lens[0] - 1;
+    t.len = libc::strlen(area);
     t.cap = cap;
     t.args_mem = new_argv as *mut c_void;
     new_argv

@@ -176,6 +176,9 @@ pub extern "C" fn uv_get_total_memory() -> u64 {
     0
 }
 
+/// Where the cgroup file systems are mounted.
+const CGROUP_ROOT: &[u8] = b"/sys/fs/cgroup";
+
 /// A cgroup value file: a number, "max" (unlimited), or 0 when unreadable.
 fn read_u64(path: &[u8]) -> u64 {
     let Ok(buf) = slurp(path) else {
@@ -209,28 +212,25 @@ fn cgroup1_memory_path(cgroup: &[u8]) -> Option<&[u8]> {
     })
 }
 
-fn cgroup1_memory_limits(cgroup: &[u8]) -> (u64, u64) {
+fn cgroup1_memory_limits(root: &[u8], cgroup: &[u8]) -> (u64, u64) {
     let mut limits = (0, 0);
     if let Some(p) = cgroup1_memory_path(cgroup) {
         limits = (
             read_u64(&path(&[
-                b"/sys/fs/cgroup/memory/",
+                root,
+                b"/memory/",
                 p,
                 b"/memory.soft_limit_in_bytes",
             ])),
-            read_u64(&path(&[
-                b"/sys/fs/cgroup/memory/",
-                p,
-                b"/memory.limit_in_bytes",
-            ])),
+            read_u64(&path(&[root, b"/memory/", p, b"/memory.limit_in_bytes"])),
         );
     }
     // Not mounted where the path says (e.g. inside a container): use the
     // limits of the controller's root.
     if limits.0 == 0 || limits.1 == 0 {
         limits = (
-            read_u64(b"/sys/fs/cgroup/memory/memory.soft_limit_in_bytes"),
-            read_u64(b"/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+            read_u64(&path(&[root, b"/memory/memory.soft_limit_in_bytes"])),
+            read_u64(&path(&[root, b"/memory/memory.limit_in_bytes"])),
         );
     }
     // v1 spells "unlimited" as LONG_MAX rounded down to a page.
@@ -241,20 +241,20 @@ fn cgroup1_memory_limits(cgroup: &[u8]) -> (u64, u64) {
     (fix(limits.0), fix(limits.1))
 }
 
-fn cgroup2_memory_limits(cgroup: &[u8]) -> (u64, u64) {
+fn cgroup2_memory_limits(root: &[u8], cgroup: &[u8]) -> (u64, u64) {
     let p = cgroup2_path(cgroup);
     (
-        read_u64(&path(&[b"/sys/fs/cgroup/", p, b"/memory.high"])),
-        read_u64(&path(&[b"/sys/fs/cgroup/", p, b"/memory.max"])),
+        read_u64(&path(&[root, b"/", p, b"/memory.high"])),
+        read_u64(&path(&[root, b"/", p, b"/memory.max"])),
     )
 }
 
 /// The smaller of the soft and hard limits; 0 when either is unknown.
-fn cgroup_constrained_memory(cgroup: &[u8]) -> u64 {
+fn cgroup_constrained_memory(root: &[u8], cgroup: &[u8]) -> u64 {
     let (high, max) = if is_cgroup2(cgroup) {
-        cgroup2_memory_limits(cgroup)
+        cgroup2_memory_limits(root, cgroup)
     } else {
-        cgroup1_memory_limits(cgroup)
+        cgroup1_memory_limits(root, cgroup)
     };
     if high == 0 || max == 0 {
         return 0;
@@ -265,30 +265,27 @@ fn cgroup_constrained_memory(cgroup: &[u8]) -> u64 {
 #[no_mangle]
 pub extern "C" fn uv_get_constrained_memory() -> u64 {
     match slurp(b"/proc/self/cgroup") {
-        Ok(cg) => cgroup_constrained_memory(&cg),
+        Ok(cg) => cgroup_constrained_memory(CGROUP_ROOT, &cg),
         Err(_) => 0,
     }
 }
 
-fn cgroup_current_memory(cgroup: &[u8]) -> u64 {
+fn cgroup_current_memory(root: &[u8], cgroup: &[u8]) -> u64 {
     if is_cgroup2(cgroup) {
         return read_u64(&path(&[
-            b"/sys/fs/cgroup/",
+            root,
+            b"/",
             cgroup2_path(cgroup),
             b"/memory.current",
         ]));
     }
     if let Some(p) = cgroup1_memory_path(cgroup) {
-        let v = read_u64(&path(&[
-            b"/sys/fs/cgroup/memory/",
-            p,
-            b"/memory.usage_in_bytes",
-        ]));
+        let v = read_u64(&path(&[root, b"/memory/", p, b"/memory.usage_in_bytes"]));
         if v != 0 {
             return v;
         }
     }
-    read_u64(b"/sys/fs/cgroup/memory/memory.usage_in_bytes")
+    read_u64(&path(&[root, b"/memory/memory.usage_in_bytes"]))
 }
 
 #[no_mangle]
@@ -296,12 +293,12 @@ pub extern "C" fn uv_get_available_memory() -> u64 {
     let Ok(cg) = slurp(b"/proc/self/cgroup") else {
         return 0;
     };
-    let constrained = cgroup_constrained_memory(&cg);
+    let constrained = cgroup_constrained_memory(CGROUP_ROOT, &cg);
     if constrained == 0 || constrained > uv_get_total_memory() {
         return uv_get_free_memory();
     }
     // Usage can exceed the limit for short bursts.
-    constrained.saturating_sub(cgroup_current_memory(&cg))
+    constrained.saturating_sub(cgroup_current_memory(CGROUP_ROOT, &cg))
 }
 
 // --- CPUs ------------------------------------------------------------------------
@@ -314,9 +311,9 @@ struct CpuConstraint {
     proportion: f64,
 }
 
-fn cgroup2_cpu(cgroup: &[u8]) -> Option<CpuConstraint> {
+fn cgroup2_cpu(root: &[u8], cgroup: &[u8]) -> Option<CpuConstraint> {
     let p = cgroup2_path(cgroup);
-    let max = slurp(&path(&[b"/sys/fs/cgroup/", p, b"/cpu.max"])).ok()?;
+    let max = slurp(&path(&[root, b"/", p, b"/cpu.max"])).ok()?;
     let mut f = max
         .split(|b| b.is_ascii_whitespace())
         .filter(|s| !s.is_empty());
@@ -328,7 +325,7 @@ fn cgroup2_cpu(cgroup: &[u8]) -> Option<CpuConstraint> {
     } else {
         parse_i64(quota)?
     };
-    let weight = parse_u64(&slurp(&path(&[b"/sys/fs/cgroup/", p, b"/cpu.weight"])).ok()?)?;
+    let weight = parse_u64(&slurp(&path(&[root, b"/", p, b"/cpu.weight"])).ok()?)?;
     Some(CpuConstraint {
         quota: quota as f64,
         period: period as f64,
@@ -348,14 +345,14 @@ fn cgroup1_cpu_path(cgroup: &[u8]) -> Option<&[u8]> {
     })
 }
 
-fn cgroup1_cpu(cgroup: &[u8]) -> Option<CpuConstraint> {
+fn cgroup1_cpu(root: &[u8], cgroup: &[u8]) -> Option<CpuConstraint> {
     let p = cgroup1_cpu_path(cgroup)?;
     // The controller is mounted at /sys/fs/cgroup/cpu (a link to
     // "cpu,cpuacct" where they are co-mounted); inside a container the
     // listed path may not exist there, and the mount root is the limit.
     let read = |file: &[u8]| -> Option<i64> {
-        slurp(&path(&[b"/sys/fs/cgroup/cpu", p, b"/", file]))
-            .or_else(|_| slurp(&path(&[b"/sys/fs/cgroup/cpu/", file])))
+        slurp(&path(&[root, b"/cpu", p, b"/", file]))
+            .or_else(|_| slurp(&path(&[root, b"/cpu/", file])))
             .ok()
             .and_then(|b| parse_i64(&b))
     };
@@ -373,14 +370,24 @@ fn cgroup1_cpu(cgroup: &[u8]) -> Option<CpuConstraint> {
     })
 }
 
-fn constrained_cpu() -> Option<CpuConstraint> {
-    let cg = slurp(b"/proc/self/cgroup").ok()?;
-    let c = if is_cgroup2(&cg) {
-        cgroup2_cpu(&cg)
+fn constrained_cpu(root: &[u8], cg: &[u8]) -> Option<CpuConstraint> {
+    let c = if is_cgroup2(cg) {
+        cgroup2_cpu(root, cg)
     } else {
-        cgroup1_cpu(&cg)
+        cgroup1_cpu(root, cg)
     }?;
     (c.period > 0.0).then_some(c)
+}
+
+/// `n` CPUs lowered to what the cgroup quota allows (never below 1).
+fn limit_parallelism(mut n: i64, c: Option<CpuConstraint>) -> c_uint {
+    if let Some(c) = c {
+        let limited = c.quota / c.period * c.proportion;
+        if limited < n as f64 {
+            n = limited as i64;
+        }
+    }
+    n.clamp(1, i64::from(u32::MAX)) as c_uint
 }
 
 #[no_mangle]
@@ -401,13 +408,10 @@ pub extern "C" fn uv_available_parallelism() -> c_uint {
             n = libc::sysconf(libc::_SC_NPROCESSORS_ONLN) as i64;
         }
     }
-    if let Some(c) = constrained_cpu() {
-        let limited = c.quota / c.period * c.proportion;
-        if limited < n as f64 {
-            n = limited as i64;
-        }
-    }
-    n.clamp(1, i64::from(u32::MAX)) as c_uint
+    let c = slurp(b"/proc/self/cgroup")
+        .ok()
+        .and_then(|cg| constrained_cpu(CGROUP_ROOT, &cg));
+    limit_parallelism(n, c)
 }
 
 /// Per-CPU times from /proc/stat, in clock ticks.
@@ -681,6 +685,68 @@ mod tests {
         assert_eq!(cgroup1_cpu_path(b"2:cpuacct,cpu:/y\n"), Some(&b"/y"[..]));
         assert!(is_cgroup2(b"0::/user.slice\n"));
         assert_eq!(cgroup2_path(b"0::/user.slice\n"), b"user.slice");
+    }
+
+    fn write(root: &std::path::Path, rel: &str, content: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("uvring-os-{}-{}", tag, std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn cgroup2_limits() {
+        let d = scratch("cg2");
+        let root = d.as_os_str().as_encoded_bytes();
+        write(&d, "grp/memory.max", "1073741824\n");
+        write(&d, "grp/memory.high", "max\n");
+        write(&d, "grp/memory.current", "1048576\n");
+        write(&d, "grp/cpu.max", "150000 100000\n");
+        write(&d, "grp/cpu.weight", "100\n");
+        let cg = b"0::/grp\n";
+        assert_eq!(cgroup_constrained_memory(root, cg), 1 << 30);
+        assert_eq!(cgroup_current_memory(root, cg), 1 << 20);
+        assert_eq!(limit_parallelism(4, constrained_cpu(root, cg)), 1);
+        write(&d, "grp/cpu.max", "300000 100000\n");
+        assert_eq!(limit_parallelism(8, constrained_cpu(root, cg)), 3);
+        assert_eq!(limit_parallelism(2, constrained_cpu(root, cg)), 2);
+        write(&d, "grp/cpu.max", "max 100000\n");
+        assert!(constrained_cpu(root, cg).is_none());
+        // No limits at all (the root cgroup has no such files).
+        assert_eq!(cgroup_constrained_memory(root, b"0::/\n"), 0);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn cgroup1_limits() {
+        let d = scratch("cg1");
+        let root = d.as_os_str().as_encoded_bytes();
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64;
+        let v1_max = (i64::MAX as u64) & !(page - 1);
+        write(
+            &d,
+            "memory/grp/memory.soft_limit_in_bytes",
+            &format!("{v1_max}\n"),
+        );
+        write(&d, "memory/grp/memory.limit_in_bytes", "536870912\n");
+        write(&d, "memory/grp/memory.usage_in_bytes", "4096\n");
+        write(&d, "cpu/grp/cpu.cfs_quota_us", "200000\n");
+        write(&d, "cpu/grp/cpu.cfs_period_us", "100000\n");
+        write(&d, "cpu/grp/cpu.shares", "1024\n");
+        let cg = b"7:cpu,cpuacct:/grp\n5:memory:/grp\n0::/\n";
+        assert_eq!(cgroup_constrained_memory(root, cg), 512 << 20);
+        assert_eq!(cgroup_current_memory(root, cg), 4096);
+        assert_eq!(limit_parallelism(16, constrained_cpu(root, cg)), 2);
+        write(&d, "cpu/grp/cpu.cfs_quota_us", "-1\n");
+        assert!(constrained_cpu(root, cg).is_none());
+        assert_eq!(limit_parallelism(0, None), 1);
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
