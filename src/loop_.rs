@@ -678,5 +678,8 @@ pub unsafe extern "C" fn uv_run(loop_: *mut uv_loop_t, mode: c_int) -> c_int {
 #[no_mangle]
 pub extern "C" fn uv_library_shutdown() {
     static DONE: std::sync::Once = std::sync::Once::new();
-    DONE.call_once(crate::pool::shutdown);
+    DONE.call_once(|| {
+        crate::pool::shutdown();
+        crate::os::process_title_cleanup();
+    });
 }
