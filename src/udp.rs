@@ -37,10 +37,6 @@ pub type uv_udp_send_cb = unsafe extern "C" fn(*mut uv_udp_send_t, c_int);
 pub type uv_udp_recv_cb =
     unsafe extern "C" fn(*mut uv_udp_t, ssize_t, *const uv_buf_t, *const sockaddr, c_uint);
 
-extern "C" {
-    fn inet_pton(af: c_int, src: *const c_char, dst: *mut c_void) -> c_int;
-}
-
 fn errno() -> c_int {
     unsafe { *libc::__errno_location() }
 }
@@ -940,53 +936,31 @@ pub unsafe extern "C" fn uv_udp_get_send_queue_count(h: *const uv_udp_t) -> size
     (*h).send_queue_count
 }
 
-unsafe fn cstr<'a>(s: *const c_char) -> Option<&'a [u8]> {
+/// Parses an IPv4 address as uv_ip4_addr does.
+unsafe fn parse_ip4(s: *const c_char) -> Option<libc::in_addr> {
     if s.is_null() {
-        None
+        return None;
+    }
+    let mut a: libc::sockaddr_in = zeroed();
+    if crate::inet::uv_ip4_addr(s, 0, &mut a) == 0 {
+        Some(a.sin_addr)
     } else {
-        Some(std::ffi::CStr::from_ptr(s).to_bytes())
+        None
     }
 }
 
-/// Parses a dotted IPv4 address (what uv_ip4_addr accepts).
-unsafe fn parse_ip4(s: *const c_char) -> Option<libc::in_addr> {
-    cstr(s)?;
-    let mut a: libc::in_addr = zeroed();
-    if inet_pton(libc::AF_INET, s, &mut a as *mut _ as *mut c_void) == 1 {
+/// Parses an IPv6 address with an optional `%zone` as uv_ip6_addr does; the
+/// zone becomes the scope id.
+unsafe fn parse_ip6(s: *const c_char) -> Option<libc::sockaddr_in6> {
+    if s.is_null() {
+        return None;
+    }
+    let mut a: libc::sockaddr_in6 = zeroed();
+    if crate::inet::uv_ip6_addr(s, 0, &mut a) == 0 {
         Some(a)
     } else {
         None
     }
-}
-
-/// Parses an IPv6 address with an optional `%zone` (what uv_ip6_addr
-/// accepts); the zone becomes the scope id.
-unsafe fn parse_ip6(s: *const c_char) -> Option<libc::sockaddr_in6> {
-    let bytes = cstr(s)?;
-    let (ip, zone) = match bytes.iter().position(|&b| b == b'%') {
-        Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
-        None => (bytes, None),
-    };
-    if ip.len() >= 64 {
-        return None;
-    }
-    let ip = std::ffi::CString::new(ip).ok()?;
-    let mut a: libc::sockaddr_in6 = zeroed();
-    a.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-    if inet_pton(
-        libc::AF_INET6,
-        ip.as_ptr(),
-        &mut a.sin6_addr as *mut _ as *mut c_void,
-    ) != 1
-    {
-        return None;
-    }
-    if let Some(zone) = zone {
-        let zone = std::ffi::CString::new(zone).ok()?;
-        // An unknown interface gives scope 0, silently, as in libuv.
-        a.sin6_scope_id = libc::if_nametoindex(zone.as_ptr());
-    }
-    Some(a)
 }
 
 unsafe fn membership4(
