@@ -389,6 +389,28 @@ mod tests {
         assert_eq!(idna("ñ").unwrap(), "xn--ida");
         assert_eq!(idna("ñandú.com").unwrap(), "xn--and-6ma2c.com");
         assert_eq!(idna("例子。测试").unwrap(), "xn--fsqu00a.xn--0zwm56d");
+        // Cases from libuv's test-idna.c.
+        assert_eq!(idna(".").unwrap(), ".");
+        assert_eq!(idna("straße.de").unwrap(), "xn--strae-oqa.de");
+        assert_eq!(idna("☃-⌘.com").unwrap(), "xn----dqo34k.com");
+        assert_eq!(idna("퐀☃-⌘.com").unwrap(), "xn----dqo34kn65z.com");
+        assert_eq!(idna("💩.la").unwrap(), "xn--ls8h.la");
+        assert_eq!(idna("mañana｡com").unwrap(), "xn--maana-pta.com");
+        assert_eq!(idna("ü.ü.").unwrap(), "xn--tda.xn--tda.");
+        assert_eq!(idna("üëäö♥").unwrap(), "xn--4can8av2009b");
+        assert_eq!(
+            idna("3年B組金八先生").unwrap(),
+            "xn--3B-ww4c5e180e575a65lsy2b"
+        );
+        assert_eq!(
+            idna("Pročprostěnemluvíčesky").unwrap(),
+            "xn--Proprostnemluvesky-uyb24dma41a"
+        );
+        assert_eq!(idna("-> $1.00 <-").unwrap(), "-> $1.00 <-");
+        assert_eq!(
+            idna_to_ascii(b"\xC0\x80\xC1\x80.com").unwrap_err(),
+            -libc::EINVAL
+        );
         assert_eq!(idna("").unwrap_err(), -libc::EINVAL);
         assert_eq!(idna_to_ascii(b"\xff").unwrap_err(), -libc::EINVAL);
         assert_eq!(idna(&"a".repeat(256)).unwrap_err(), -libc::EINVAL);
