@@ -103,6 +103,9 @@ unsafe fn finish_close(h: *mut uv_handle_t) {
         return;
     }
     (*h).flags |= CLOSED;
+    if (*h).type_ == UV_UDP {
+        crate::udp::finish_close(h as *mut uv_udp_t);
+    }
     unref(h);
     queue::remove(&mut (*h).handle_queue);
     if let Some(cb) = (*h).close_cb {
@@ -126,6 +129,13 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
         UV_ASYNC => crate::async_::close(h as *mut uv_async_t),
         UV_POLL => crate::poll::close(h as *mut uv_poll_t),
         UV_SIGNAL => crate::signal::close(h as *mut uv_signal_t),
+        UV_UDP => crate::udp::close(h as *mut uv_udp_t),
+        UV_FS_EVENT => crate::fs_event::close(h as *mut uv_fs_event_t),
+        UV_FS_POLL => {
+            // Queues itself for the closing phase once its timer is closed.
+            crate::fs_poll::close(h as *mut uv_fs_poll_t);
+            return;
+        }
         _ => stop(h),
     }
     make_close_pending(h);
