@@ -218,6 +218,7 @@ pub unsafe extern "C" fn uv_loop_close(loop_: *mut uv_loop_t) -> c_int {
         q = (*q).next;
     }
     crate::signal::loop_close(loop_);
+    crate::fs_event::loop_close(loop_);
     drop(Box::from_raw(inner(loop_)));
     (*loop_).internal_fields = std::ptr::null_mut();
     (*loop_).backend_fd = -1;
@@ -423,7 +424,11 @@ pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
     if err != 0 {
         return err;
     }
-    crate::signal::loop_fork(loop_)
+    let err = crate::signal::loop_fork(loop_);
+    if err != 0 {
+        return err;
+    }
+    crate::fs_event::loop_fork(loop_)
 }
 
 #[repr(C)]
