@@ -12,6 +12,7 @@ pub mod async_;
 pub mod backend;
 pub mod dl;
 pub mod error;
+pub mod fs;
 pub mod handle;
 pub mod inet;
 pub mod loop_;
