@@ -273,7 +273,7 @@ fn kernel_version() -> (u32, u32) {
 
 /// CephFS before 4.20 refuses copy_file_range with EACCES.
 fn is_buggy_cephfs(fd: c_int) -> bool {
-    fs_magic(fd) == Some(0xC364_00) && kernel_version() < (4, 20)
+    fs_magic(fd) == Some(0x00C3_6400) && kernel_version() < (4, 20)
 }
 
 /// copy_file_range, or -ENOSYS when the caller should use another way.
@@ -579,6 +579,9 @@ pub(crate) fn statx_to_stat(s: &libc::statx, buf: &mut uv_stat_t) {
 
 /// Fills `buf` from stat(2); Linux's struct stat has no birth time, so
 /// libuv reports the change time there.
+// Field widths differ between x86_64 and aarch64, hence casts that are
+// no-ops on one of them.
+#[allow(clippy::unnecessary_cast)]
 fn stat64_to_stat(s: &libc::stat64, buf: &mut uv_stat_t) {
     let ctim = uv_timespec_t {
         tv_sec: s.st_ctime,
@@ -661,12 +664,7 @@ pub(crate) unsafe fn stat_path(path: *const c_char, lstat: bool, buf: *mut uv_st
 }
 
 pub(crate) unsafe fn stat_fd(fd: c_int, buf: *mut uv_stat_t) -> isize {
-    if let Some(r) = try_statx(
-        fd,
-        b"\0".as_ptr() as *const c_char,
-        libc::AT_EMPTY_PATH,
-        buf,
-    ) {
+    if let Some(r) = try_statx(fd, c"".as_ptr(), libc::AT_EMPTY_PATH, buf) {
         return r;
     }
     match fstat_raw(fd) {
