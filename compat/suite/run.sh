@@ -75,7 +75,7 @@ if [ "${1:-}" = "--inner" ]; then
                tail -n 3 | cut -c1-200 | paste -sd'\037' | sed 's/\x1f/ | /g')
         grep -q '^# timeout$' "$log" && why="$why, runner timeout"
       fi
-      fail=$((fail + 1)); emit "FAIL $t ($why: $last)"
+      fail=$((fail + 1)); emit "FAIL $t ($why${last:+: $last})"
     fi
   done < "$LISTF"
   exec 3<&-
