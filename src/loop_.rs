@@ -8,7 +8,7 @@ use crate::abi::*;
 use crate::backend::epoll::Epoll;
 use crate::backend::policy::{self, BackendKind, Choice};
 use crate::backend::uring::Uring;
-use crate::backend::{watcher, Backend, Event, INVALID_TOKEN, WAKE_TOKEN};
+use crate::backend::{watcher, Backend, Event, FS_EVENT, INVALID_TOKEN, WAKE_TOKEN};
 use crate::{handle, loop_watcher, queue, timer};
 use libc::{c_int, c_void, size_t};
 use std::collections::BTreeMap;
@@ -73,6 +73,8 @@ pub struct LoopInner {
     pub batch: *mut [Event],
     /// Spare event buffer, reused across turns.
     events: Vec<Event>,
+    /// How many uv_run calls are on the stack for this loop.
+    pub running: u32,
 }
 
 const RING_ENTRIES: u32 = 256;
@@ -194,6 +196,7 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
         watchers: Vec::new(),
         batch: std::ptr::slice_from_raw_parts_mut(std::ptr::null_mut(), 0),
         events: Vec::new(),
+        running: 0,
     });
     (*loop_).internal_fields = Box::into_raw(inner) as *mut c_void;
     uv_update_time(loop_);
@@ -553,6 +556,14 @@ unsafe fn on_wake(loop_: *mut uv_loop_t) {
 unsafe fn prepare_backend(loop_: *mut uv_loop_t) {
     let li = inner(loop_);
     if let Backend::Uring(u) = &mut (*li).backend {
+        if u.creds_stale && u.fs_in_flight == 0 {
+            // The process changed identity: give it a ring (and io-wq
+            // workers) of the new one. Watchers are re-armed by the rebuild.
+            rebuild_backend(loop_);
+        }
+    }
+    let li = inner(loop_);
+    if let Backend::Uring(u) = &mut (*li).backend {
         for fd in u.take_rearm() {
             let w = watcher::owner(loop_, fd);
             if !w.is_null() && (*w).pevents != 0 {
@@ -671,6 +682,13 @@ unsafe fn dispatch(loop_: *mut uv_loop_t, batch: &mut [Event]) -> u64 {
             nevents += 1;
             continue;
         }
+        if token & FS_EVENT != 0 && token != INVALID_TOKEN {
+            update_idle_time(loop_);
+            let req = (token & !FS_EVENT) as *mut uv_fs_t;
+            crate::fs::uring::complete(loop_, req, ev.events as i32);
+            nevents += 1;
+            continue;
+        }
         let fd = token as c_int;
         if fd == signal_fd && fd >= 0 {
             have_signals = true;
@@ -695,6 +713,7 @@ pub unsafe extern "C" fn uv_run(loop_: *mut uv_loop_t, mode: c_int) -> c_int {
     if loop_.is_null() || (*loop_).internal_fields.is_null() {
         return -libc::EINVAL;
     }
+    (*inner(loop_)).running += 1;
     let mut r = alive(loop_);
     if !r {
         uv_update_time(loop_);
@@ -735,6 +754,7 @@ pub unsafe extern "C" fn uv_run(loop_: *mut uv_loop_t, mode: c_int) -> c_int {
     if (*loop_).stop_flag != 0 {
         (*loop_).stop_flag = 0;
     }
+    (*inner(loop_)).running -= 1;
     // An embedder may now poll uv_backend_fd: the ring must already hold
     // every poll request, or it would never become readable.
     if (*inner(loop_)).backend.is_uring() {

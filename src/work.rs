@@ -69,6 +69,9 @@ pub unsafe extern "C" fn uv_cancel(req: *mut uv_req_t) -> c_int {
     if req.is_null() {
         return -libc::EINVAL;
     }
+    if (*req).type_ == UV_FS && crate::fs::uring::cancel(req as *mut uv_fs_t) {
+        return 0;
+    }
     let (loop_, w) = match (*req).type_ {
         UV_FS => {
             let r = req as *mut uv_fs_t;

@@ -38,6 +38,53 @@ pub struct Uring {
     /// Descriptors whose poll completed and may need re-arming.
     rearm: Vec<c_int>,
     pub sqpoll: bool,
+    probe: io_uring::Probe,
+    /// Reading the current file position with offset -1 (Linux 5.6).
+    pub rw_cur_pos: bool,
+    /// File operations submitted and not yet completed.
+    pub fs_in_flight: usize,
+    /// Per-request state of file operations in flight (statx buffers, the
+    /// start of a buffer list being written), by request address.
+    pub fs_aux: std::collections::HashMap<usize, FsAux>,
+    /// File operations accepted but not yet in the submission queue.
+    fs_queue: Vec<(usize, io_uring::squeue::Entry)>,
+    /// Credentials the ring (and its io-wq workers) were created with.
+    creds: Creds,
+    /// Loop turn of the last credential check, and whether they changed.
+    creds_checked: u64,
+    pub creds_stale: bool,
+}
+
+/// What a file operation in flight needs kept alive besides its request.
+#[derive(Default)]
+pub struct FsAux {
+    pub statx: Option<Box<libc::statx>>,
+    pub first_buf: usize,
+}
+
+/// The identity io-wq workers act with. A process that changes it after
+/// the ring exists (setuid and friends, CVE-2024-22017) must not have file
+/// operations run with the old one.
+#[derive(PartialEq, Eq, Clone, Default)]
+struct Creds {
+    uids: [libc::uid_t; 3],
+    gids: [libc::gid_t; 3],
+    groups: Vec<libc::gid_t>,
+}
+
+fn current_creds() -> Creds {
+    let mut c = Creds::default();
+    unsafe {
+        libc::getresuid(&mut c.uids[0], &mut c.uids[1], &mut c.uids[2]);
+        libc::getresgid(&mut c.gids[0], &mut c.gids[1], &mut c.gids[2]);
+        let n = libc::getgroups(0, std::ptr::null_mut());
+        if n > 0 {
+            c.groups = vec![0; n as usize];
+            let n = libc::getgroups(n, c.groups.as_mut_ptr());
+            c.groups.truncate(n.max(0) as usize);
+        }
+    }
+    c
 }
 
 fn poll_token(fd: c_int, gen: u32) -> u64 {
@@ -70,6 +117,7 @@ impl Uring {
         {
             return Err(-libc::ENOSYS);
         }
+        let rw_cur_pos = p.is_feature_rw_cur_pos();
         Ok(Uring {
             ring,
             slots: Vec::new(),
@@ -77,6 +125,14 @@ impl Uring {
             wake_armed: false,
             rearm: Vec::new(),
             sqpoll,
+            probe,
+            rw_cur_pos,
+            fs_in_flight: 0,
+            fs_aux: std::collections::HashMap::new(),
+            fs_queue: Vec::new(),
+            creds: current_creds(),
+            creds_checked: 0,
+            creds_stale: false,
         })
     }
 
@@ -164,12 +220,58 @@ impl Uring {
         }
     }
 
+    pub fn supports(&self, code: u8) -> bool {
+        self.probe.is_supported(code)
+    }
+
+    /// Whether file operations may go to this ring now. Checked once per
+    /// loop turn: a changed identity makes the ring stale; the loop rebuilds
+    /// it once its operations in flight are done, the pool serves meanwhile.
+    pub fn fs_allowed(&mut self, turn: u64) -> bool {
+        if !self.creds_stale && self.creds_checked != turn {
+            self.creds_checked = turn;
+            if current_creds() != self.creds {
+                self.creds_stale = true;
+            }
+        }
+        !self.creds_stale
+    }
+
+    /// Queues a file operation for request `req`. It reaches the kernel with
+    /// the loop's next wait; until then uv_cancel can withdraw it.
+    pub fn push_fs(&mut self, sqe: io_uring::squeue::Entry, req: usize) {
+        self.fs_in_flight += 1;
+        self.fs_queue
+            .push((req, sqe.user_data(req as u64 | TAG_FS)));
+    }
+
+    /// Withdraws a file operation not yet handed to the kernel.
+    pub fn cancel_fs(&mut self, req: usize) -> bool {
+        match self.fs_queue.iter().position(|(r, _)| *r == req) {
+            Some(i) => {
+                self.fs_queue.remove(i);
+                self.fs_in_flight -= 1;
+                self.fs_aux.remove(&req);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Moves queued file operations into the submission queue.
+    pub fn flush_fs(&mut self) {
+        for (_, sqe) in std::mem::take(&mut self.fs_queue) {
+            self.push(sqe);
+        }
+    }
+
     /// Descriptors whose one-shot poll fired since the last call.
     pub fn take_rearm(&mut self) -> Vec<c_int> {
         std::mem::take(&mut self.rearm)
     }
 
     pub fn has_queued(&mut self) -> bool {
+        self.flush_fs();
         !self.ring.submission().is_empty()
     }
 
@@ -187,6 +289,7 @@ impl Uring {
         block_sigprof: bool,
     ) -> Result<(), c_int> {
         self.arm_wake();
+        self.flush_fs();
         let r = if timeout == 0 {
             self.ring.submit()
         } else {
@@ -262,10 +365,13 @@ impl Uring {
                             events: libc::POLLIN as c_uint,
                         });
                     }
-                    TAG_FS => out.push(Event {
-                        token: (ud & !TAG_MASK) | FS_EVENT,
-                        events: res as c_uint,
-                    }),
+                    TAG_FS => {
+                        self.fs_in_flight -= 1;
+                        out.push(Event {
+                            token: (ud & !TAG_MASK) | FS_EVENT,
+                            events: res as c_uint,
+                        })
+                    }
                     _ => {}
                 }
             }

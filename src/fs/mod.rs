@@ -19,6 +19,7 @@ use std::ptr::{self, null_mut};
 pub(crate) mod ops;
 #[cfg(test)]
 mod tests;
+pub(crate) mod uring;
 
 // uv_fs_type
 pub const UV_FS_UNKNOWN: c_int = -1;
@@ -187,7 +188,9 @@ unsafe fn dispatch(req: *mut uv_fs_t) -> c_int {
     if loop_.is_null() {
         return EINVAL;
     }
-    submit_to_pool(loop_, req);
+    if !uring::try_submit(loop_, req) {
+        submit_to_pool(loop_, req);
+    }
     0
 }
 
@@ -208,7 +211,7 @@ unsafe extern "C" fn pool_work(w: *mut uv__work) {
     ops::perform(crate::container_of!(w, uv_fs_t, work_req));
 }
 
-unsafe extern "C" fn pool_done(w: *mut uv__work, status: c_int) {
+pub(crate) unsafe extern "C" fn pool_done(w: *mut uv__work, status: c_int) {
     let req = crate::container_of!(w, uv_fs_t, work_req);
     if status == -libc::ECANCELED {
         (*req).result = -libc::ECANCELED as ssize_t;

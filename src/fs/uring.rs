@@ -1,0 +1,248 @@
+//! Async uv_fs_* as native io_uring operations, when the loop runs on a
+//! ring. Synchronous calls never come here; operations the kernel lacks, and
+//! any request while the ring is stale (credentials changed), go to the pool.
+
+use super::*;
+use crate::backend::Backend;
+use crate::loop_::inner;
+use io_uring::{opcode, types};
+
+const AT_FDCWD: types::Fd = types::Fd(libc::AT_FDCWD);
+const IOV_MAX: usize = 1024;
+
+fn offset(off: libc::off_t) -> u64 {
+    // -1 asks for the file's current position.
+    if off < 0 {
+        u64::MAX
+    } else {
+        off as u64
+    }
+}
+
+/// Builds the SQE for a read or write of the request's remaining buffers.
+unsafe fn rw_sqe(req: *mut uv_fs_t, write: bool) -> io_uring::squeue::Entry {
+    let fd = types::Fd((*req).file);
+    let bufs = (*req).bufs;
+    let n = ((*req).nbufs as usize).min(IOV_MAX);
+    let off = offset((*req).off);
+    if n == 1 {
+        let len = (*bufs).len.min(u32::MAX as usize) as u32;
+        if write {
+            opcode::Write::new(fd, (*bufs).base as *const u8, len)
+                .offset(off)
+                .build()
+        } else {
+            opcode::Read::new(fd, (*bufs).base as *mut u8, len)
+                .offset(off)
+                .build()
+        }
+    } else {
+        let iov = bufs as *const libc::iovec;
+        if write {
+            opcode::Writev::new(fd, iov, n as u32).offset(off).build()
+        } else {
+            opcode::Readv::new(fd, iov, n as u32).offset(off).build()
+        }
+    }
+}
+
+/// Claims an async request for the ring; false leaves it to the pool.
+/// The set of operations is libuv's: others (rmdir, ftruncate, ...) stay on
+/// the pool, where uv_cancel can still withdraw them.
+pub(crate) unsafe fn try_submit(loop_: *mut uv_loop_t, req: *mut uv_fs_t) -> bool {
+    let li = inner(loop_);
+    let turn = (*li).metrics.loop_count;
+    let Backend::Uring(u) = &mut (*li).backend else {
+        return false;
+    };
+    if !u.fs_allowed(turn) {
+        return false;
+    }
+    let path = (*req).path;
+    let new_path = (*req).new_path;
+    let mut aux = crate::backend::uring::FsAux::default();
+    let (code, sqe) = match (*req).fs_type {
+        UV_FS_OPEN => (
+            opcode::OpenAt::CODE,
+            opcode::OpenAt::new(AT_FDCWD, path)
+                .flags((*req).flags | libc::O_CLOEXEC)
+                .mode((*req).mode)
+                .build(),
+        ),
+        UV_FS_CLOSE => (
+            opcode::Close::CODE,
+            opcode::Close::new(types::Fd((*req).file)).build(),
+        ),
+        UV_FS_READ | UV_FS_WRITE => {
+            if (*req).off < 0 && !u.rw_cur_pos {
+                return false;
+            }
+            let write = (*req).fs_type == UV_FS_WRITE;
+            if write {
+                aux.first_buf = (*req).bufs as usize;
+                (*req).result = 0;
+            }
+            let code = match ((*req).nbufs, write) {
+                (1, false) => opcode::Read::CODE,
+                (1, true) => opcode::Write::CODE,
+                (_, false) => opcode::Readv::CODE,
+                (_, true) => opcode::Writev::CODE,
+            };
+            (code, rw_sqe(req, write))
+        }
+        UV_FS_STAT | UV_FS_LSTAT | UV_FS_FSTAT => {
+            let mut buf: Box<libc::statx> = Box::new(std::mem::zeroed());
+            let bufp = &mut *buf as *mut libc::statx as *mut types::statx;
+            aux.statx = Some(buf);
+            let mask = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
+            let sqe = match (*req).fs_type {
+                UV_FS_FSTAT => opcode::Statx::new(types::Fd((*req).file), c"".as_ptr(), bufp)
+                    .flags(libc::AT_EMPTY_PATH)
+                    .mask(mask)
+                    .build(),
+                UV_FS_LSTAT => opcode::Statx::new(AT_FDCWD, path, bufp)
+                    .flags(libc::AT_SYMLINK_NOFOLLOW)
+                    .mask(mask)
+                    .build(),
+                _ => opcode::Statx::new(AT_FDCWD, path, bufp).mask(mask).build(),
+            };
+            (opcode::Statx::CODE, sqe)
+        }
+        UV_FS_FSYNC => (
+            opcode::Fsync::CODE,
+            opcode::Fsync::new(types::Fd((*req).file)).build(),
+        ),
+        UV_FS_FDATASYNC => (
+            opcode::Fsync::CODE,
+            opcode::Fsync::new(types::Fd((*req).file))
+                .flags(types::FsyncFlags::DATASYNC)
+                .build(),
+        ),
+        UV_FS_RENAME => (
+            opcode::RenameAt::CODE,
+            opcode::RenameAt::new(AT_FDCWD, path, AT_FDCWD, new_path).build(),
+        ),
+        UV_FS_UNLINK => (
+            opcode::UnlinkAt::CODE,
+            opcode::UnlinkAt::new(AT_FDCWD, path).build(),
+        ),
+        UV_FS_MKDIR => (
+            opcode::MkDirAt::CODE,
+            opcode::MkDirAt::new(AT_FDCWD, path)
+                .mode((*req).mode)
+                .build(),
+        ),
+        UV_FS_LINK => (
+            opcode::LinkAt::CODE,
+            opcode::LinkAt::new(AT_FDCWD, path, AT_FDCWD, new_path).build(),
+        ),
+        UV_FS_SYMLINK => (
+            opcode::SymlinkAt::CODE,
+            opcode::SymlinkAt::new(AT_FDCWD, path, new_path).build(),
+        ),
+        _ => return false,
+    };
+    if !u.supports(code) {
+        return false;
+    }
+    crate::req::register(loop_);
+    u.fs_aux.insert(req as usize, aux);
+    u.push_fs(sqe, req as usize);
+    if (*li).running == 0 {
+        // Made outside a loop turn: nobody knows when the loop runs next,
+        // so start it now (inside a turn the loop's wait submits it).
+        u.flush_fs();
+        u.submit();
+    }
+    true
+}
+
+/// A file operation of the ring completed with `res`.
+pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, req: *mut uv_fs_t, res: i32) {
+    let li = inner(loop_);
+    let aux = match &mut (*li).backend {
+        Backend::Uring(u) => u.fs_aux.remove(&(req as usize)).unwrap_or_default(),
+        Backend::Epoll(_) => Default::default(),
+    };
+    if res == -libc::EOPNOTSUPP {
+        // This kind of file does not do it in the ring: let a worker try.
+        crate::req::unregister(loop_);
+        submit_to_pool(loop_, req);
+        return;
+    }
+    let ty = (*req).fs_type;
+    match ty {
+        UV_FS_STAT | UV_FS_LSTAT | UV_FS_FSTAT => {
+            (*req).result = res.min(0) as ssize_t;
+            if res >= 0 {
+                if let Some(sx) = aux.statx.as_deref() {
+                    ops::statx_to_stat(sx, &mut (*req).statbuf);
+                }
+                (*req).ptr = ptr::addr_of_mut!((*req).statbuf) as *mut c_void;
+            }
+        }
+        UV_FS_READ => {
+            (*req).result = res as ssize_t;
+            release_bufs(req, (*req).bufs as usize);
+        }
+        UV_FS_WRITE => {
+            if res > 0 {
+                (*req).result += res as ssize_t;
+                if (*req).off >= 0 {
+                    (*req).off += res as libc::off_t;
+                }
+                let left = (*req).nbufs as usize;
+                let consumed = ops::advance_bufs((*req).bufs, left, res as usize);
+                if consumed < left {
+                    // A partial write: continue with what is left.
+                    (*req).bufs = (*req).bufs.add(consumed);
+                    (*req).nbufs = (left - consumed) as c_uint;
+                    if let Backend::Uring(u) = &mut (*li).backend {
+                        let sqe = rw_sqe(req, true);
+                        u.fs_aux.insert(req as usize, aux);
+                        u.push_fs(sqe, req as usize);
+                        return;
+                    }
+                }
+            } else if (*req).result == 0 {
+                (*req).result = res as ssize_t;
+            }
+            release_bufs(req, aux.first_buf);
+        }
+        UV_FS_CLOSE if res == -libc::EINTR || res == -libc::EINPROGRESS => (*req).result = 0,
+        _ => (*req).result = res as ssize_t,
+    }
+    finish(req);
+}
+
+/// Frees an async request's copy of its buffer list (unless it lived in
+/// the request itself), as the pool path does.
+unsafe fn release_bufs(req: *mut uv_fs_t, first: usize) {
+    let inline = ptr::addr_of_mut!((*req).bufsml) as usize;
+    if first != 0 && first != inline {
+        crate::alloc::free(first as *mut c_void);
+    }
+    (*req).bufs = null_mut();
+    (*req).nbufs = 0;
+}
+
+/// uv_cancel of a request the ring has not been handed yet: it completes
+/// with UV_ECANCELED on the loop thread, as a queued pool request would.
+pub(crate) unsafe fn cancel(req: *mut uv_fs_t) -> bool {
+    let loop_ = (*req).loop_;
+    if loop_.is_null() || (*loop_).internal_fields.is_null() {
+        return false;
+    }
+    let Backend::Uring(u) = &mut (*inner(loop_)).backend else {
+        return false;
+    };
+    if !u.cancel_fs(req as usize) {
+        return false;
+    }
+    let w = ptr::addr_of_mut!((*req).work_req);
+    (*w).loop_ = loop_;
+    (*w).work = None;
+    (*w).done = Some(pool_done);
+    crate::loop_::post_done(w, -libc::ECANCELED);
+    true
+}
