@@ -85,7 +85,7 @@ fn make_backend(wake_fd: c_int, sqpoll: bool) -> Result<(Backend, Choice), c_int
     if choice.kind == BackendKind::IoUring {
         match Uring::new(RING_ENTRIES, sqpoll && choice.forced) {
             Ok(mut u) => {
-                u.set_wake_fd(wake_fd);
+                u.set_wake_fd(wake_fd)?;
                 return Ok((Backend::Uring(Box::new(u)), choice));
             }
             Err(e) => choice = policy::setup_failed(e),
@@ -551,8 +551,8 @@ unsafe fn on_wake(loop_: *mut uv_loop_t) {
     crate::async_::dispatch(loop_);
 }
 
-/// Hands queued interest changes to the backend; on io_uring also re-arms
-/// the one-shot polls that fired for watchers still interested.
+/// Hands queued interest changes to the backend (and replaces a ring made
+/// stale by a change of credentials).
 unsafe fn prepare_backend(loop_: *mut uv_loop_t) {
     let li = inner(loop_);
     if let Backend::Uring(u) = &mut (*li).backend {
@@ -560,18 +560,6 @@ unsafe fn prepare_backend(loop_: *mut uv_loop_t) {
             // The process changed identity: give it a ring (and io-wq
             // workers) of the new one. Watchers are re-armed by the rebuild.
             rebuild_backend(loop_);
-        }
-    }
-    let li = inner(loop_);
-    if let Backend::Uring(u) = &mut (*li).backend {
-        for fd in u.take_rearm() {
-            let w = watcher::owner(loop_, fd);
-            if !w.is_null() && (*w).pevents != 0 {
-                (*w).events = 0;
-                if queue::is_empty(&(*w).watcher_queue) {
-                    queue::insert_tail(&mut (*loop_).watcher_queue, &mut (*w).watcher_queue);
-                }
-            }
         }
     }
     watcher::flush(loop_);
@@ -760,7 +748,7 @@ pub unsafe extern "C" fn uv_run(loop_: *mut uv_loop_t, mode: c_int) -> c_int {
     if (*inner(loop_)).backend.is_uring() {
         prepare_backend(loop_);
         if let Backend::Uring(u) = &mut (*inner(loop_)).backend {
-            u.arm_wake();
+            u.arm_epoll();
             if u.has_queued() {
                 u.submit();
             }

@@ -39,45 +39,31 @@ impl Backend {
         }
     }
 
+    /// The epoll set holding the descriptor watchers.
+    fn watchers(&self) -> &epoll::Epoll {
+        match self {
+            Backend::Epoll(e) => e,
+            Backend::Uring(u) => &u.epoll,
+        }
+    }
+
     pub fn is_uring(&self) -> bool {
         matches!(self, Backend::Uring(_))
     }
 
     /// Watches `fd` for `events` (replacing what it watched before).
     pub fn set(&mut self, fd: c_int, events: u32) -> Result<(), c_int> {
-        match self {
-            Backend::Epoll(e) => e.set(fd, events, fd as u64),
-            Backend::Uring(u) => {
-                u.arm(fd, events);
-                Ok(())
-            }
-        }
+        self.watchers().set(fd, events, fd as u64)
     }
 
     /// Stops watching `fd` at once.
     pub fn remove(&mut self, fd: c_int) {
-        match self {
-            Backend::Epoll(e) => e.remove(fd),
-            Backend::Uring(u) => u.disarm(fd),
-        }
+        self.watchers().remove(fd)
     }
 
     /// Whether `fd` can be watched at all (regular files cannot).
     pub fn check_fd(&self, fd: c_int) -> Result<(), c_int> {
-        match self {
-            Backend::Epoll(e) => e.add_probe(fd),
-            Backend::Uring(_) => {
-                // Same answer epoll gives: EPERM for files and directories.
-                let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                if unsafe { libc::fstat(fd, &mut st) } != 0 {
-                    return Err(-unsafe { *libc::__errno_location() });
-                }
-                match st.st_mode & libc::S_IFMT {
-                    libc::S_IFREG | libc::S_IFDIR => Err(-libc::EPERM),
-                    _ => Ok(()),
-                }
-            }
-        }
+        self.watchers().add_probe(fd)
     }
 
     /// Waits up to `timeout` ms for events, appending them to `out`.

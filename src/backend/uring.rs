@@ -1,42 +1,36 @@
-//! The io_uring backend: one ring per loop. Watchers are one-shot poll
-//! requests, re-armed after each completion while the watcher still wants
-//! events, which keeps libuv's level-triggered semantics (a poll on a ready
-//! descriptor completes at once). The loop's timeout rides on the same
-//! io_uring_enter that submits the queued requests, so a steady loop turn
-//! costs one system call.
+//! The io_uring backend: one ring per loop. File operations are native
+//! requests in the ring; the loop's timeout rides on the io_uring_enter that
+//! submits them, so a turn of a file-heavy loop costs one system call.
+//!
+//! Descriptor watchers stay in an epoll set that the ring itself polls. A
+//! poll request in the ring would hold a reference to its socket: a closed
+//! listening socket would stay bound until the ring noticed, and after the
+//! process dies until the kernel's asynchronous ring teardown ran, so a
+//! restarted server would meet EADDRINUSE. epoll holds no such reference,
+//! and keeps libuv's level-triggered semantics for free.
 //!
 //! Hazards handled here: EINTR from io_uring_enter (a stopped or traced
 //! process) is returned to the caller, which retries with the time left;
 //! completions that overflowed the CQ are flushed, never dropped; no request
 //! is ever marked IOSQE_ASYNC.
 
+use super::epoll::Epoll;
 use super::{Event, FS_EVENT, WAKE_TOKEN};
 use io_uring::{opcode, types, IoUring};
 use libc::{c_int, c_uint};
 
 const TAG_MASK: u64 = 0b11;
-const TAG_IGNORE: u64 = 0;
-const TAG_POLL: u64 = 1;
-const TAG_WAKE: u64 = 2;
+/// The poll of the epoll set fired: harvest it with epoll_wait(0).
+const TAG_EPOLL: u64 = 1;
 /// File operations carry their request's address with this tag.
 pub const TAG_FS: u64 = 3;
 
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    /// Mask of the poll request in flight; 0 when none is.
-    armed: u32,
-    /// Bumped whenever a request is withdrawn, so that its late completion
-    /// is recognised as stale.
-    gen: u32,
-}
-
 pub struct Uring {
     ring: IoUring,
-    slots: Vec<Slot>,
-    wake_fd: c_int,
-    wake_armed: bool,
-    /// Descriptors whose poll completed and may need re-arming.
-    rearm: Vec<c_int>,
+    /// The watchers (and the loop's wake-up eventfd) live here.
+    pub epoll: Epoll,
+    /// Whether a poll of the epoll set is in the ring.
+    epoll_armed: bool,
     pub sqpoll: bool,
     probe: io_uring::Probe,
     /// Reading the current file position with offset -1 (Linux 5.6).
@@ -87,10 +81,6 @@ fn current_creds() -> Creds {
     c
 }
 
-fn poll_token(fd: c_int, gen: u32) -> u64 {
-    ((fd as u32 as u64) << 32) | (((gen & 0x3fff_ffff) as u64) << 2) | TAG_POLL
-}
-
 fn os_err(e: std::io::Error) -> c_int {
     -e.raw_os_error().unwrap_or(libc::EIO)
 }
@@ -118,12 +108,11 @@ impl Uring {
             return Err(-libc::ENOSYS);
         }
         let rw_cur_pos = p.is_feature_rw_cur_pos();
+        let epoll = Epoll::new()?;
         Ok(Uring {
             ring,
-            slots: Vec::new(),
-            wake_fd: -1,
-            wake_armed: false,
-            rearm: Vec::new(),
+            epoll,
+            epoll_armed: false,
             sqpoll,
             probe,
             rw_cur_pos,
@@ -141,23 +130,24 @@ impl Uring {
         self.ring.as_raw_fd()
     }
 
-    /// Arms the poll on the loop's wake-up eventfd, and submits it at once
-    /// so that the ring fd reports an async send even before the first run.
-    pub fn set_wake_fd(&mut self, fd: c_int) {
-        self.wake_fd = fd;
-        self.wake_armed = false;
-        self.arm_wake();
+    /// Puts the loop's wake-up eventfd in the epoll set and the poll of the
+    /// set in the ring, submitted at once so that the ring fd reports an
+    /// async send even before the first run.
+    pub fn set_wake_fd(&mut self, fd: c_int) -> Result<(), c_int> {
+        self.epoll.set(fd, libc::EPOLLIN as u32, WAKE_TOKEN)?;
+        self.arm_epoll();
         self.submit();
+        Ok(())
     }
 
-    /// Re-arms the wake-up poll if its last one completed.
-    pub fn arm_wake(&mut self) {
-        if !self.wake_armed && self.wake_fd >= 0 {
-            self.wake_armed = true;
+    /// Re-arms the poll of the epoll set if its last one completed.
+    pub fn arm_epoll(&mut self) {
+        if !self.epoll_armed {
+            self.epoll_armed = true;
             self.push(
-                opcode::PollAdd::new(types::Fd(self.wake_fd), libc::POLLIN as u32)
+                opcode::PollAdd::new(types::Fd(self.epoll.fd), libc::POLLIN as u32)
                     .build()
-                    .user_data(TAG_WAKE),
+                    .user_data(TAG_EPOLL),
             );
         }
     }
@@ -175,48 +165,6 @@ impl Uring {
                 // the caller's next wait does that. Try once more.
                 std::thread::yield_now();
             }
-        }
-    }
-
-    fn slot(&mut self, fd: c_int) -> &mut Slot {
-        let i = fd as usize;
-        if self.slots.len() <= i {
-            self.slots.resize(i + 1, Slot::default());
-        }
-        &mut self.slots[i]
-    }
-
-    /// Makes sure a poll for exactly `mask` is in flight for `fd`.
-    pub fn arm(&mut self, fd: c_int, mask: u32) {
-        if fd < 0 {
-            return;
-        }
-        let s = *self.slot(fd);
-        if s.armed == mask {
-            return;
-        }
-        if s.armed != 0 {
-            self.push(
-                opcode::PollRemove::new(poll_token(fd, s.gen))
-                    .build()
-                    .user_data(TAG_IGNORE),
-            );
-        }
-        let gen = s.gen.wrapping_add(1);
-        *self.slot(fd) = Slot { armed: mask, gen };
-        if mask != 0 {
-            self.push(
-                opcode::PollAdd::new(types::Fd(fd), mask)
-                    .build()
-                    .user_data(poll_token(fd, gen)),
-            );
-        }
-    }
-
-    /// Withdraws any poll for `fd` (the descriptor is going away).
-    pub fn disarm(&mut self, fd: c_int) {
-        if fd >= 0 && (fd as usize) < self.slots.len() {
-            self.arm(fd, 0);
         }
     }
 
@@ -265,11 +213,6 @@ impl Uring {
         }
     }
 
-    /// Descriptors whose one-shot poll fired since the last call.
-    pub fn take_rearm(&mut self) -> Vec<c_int> {
-        std::mem::take(&mut self.rearm)
-    }
-
     pub fn has_queued(&mut self) -> bool {
         self.flush_fs();
         !self.ring.submission().is_empty()
@@ -288,7 +231,7 @@ impl Uring {
         timeout: c_int,
         block_sigprof: bool,
     ) -> Result<(), c_int> {
-        self.arm_wake();
+        self.arm_epoll();
         self.flush_fs();
         let r = if timeout == 0 {
             self.ring.submit()
@@ -330,6 +273,17 @@ impl Uring {
         Ok(())
     }
 
+    /// Collects what the epoll set has ready, without blocking.
+    fn harvest_epoll(&mut self, out: &mut Vec<Event>) {
+        let mut evs: [libc::epoll_event; 256] = unsafe { std::mem::zeroed() };
+        if let Ok(n) = self.epoll.wait(&mut evs, 0, false) {
+            out.extend(evs[..n].iter().map(|ev| Event {
+                token: ev.u64,
+                events: ev.events,
+            }));
+        }
+    }
+
     fn reap(&mut self, out: &mut Vec<Event>) {
         loop {
             let batch: Vec<(u64, i32)> = self
@@ -339,31 +293,9 @@ impl Uring {
                 .collect();
             for (ud, res) in batch {
                 match ud & TAG_MASK {
-                    TAG_POLL => {
-                        let fd = (ud >> 32) as c_int;
-                        let gen = ((ud >> 2) & 0x3fff_ffff) as u32;
-                        let s = self.slot(fd);
-                        if s.armed == 0 || (s.gen & 0x3fff_ffff) != gen {
-                            continue; // withdrawn meanwhile
-                        }
-                        s.armed = 0;
-                        self.rearm.push(fd);
-                        let events = if res < 0 {
-                            libc::POLLERR as c_uint
-                        } else {
-                            res as c_uint
-                        };
-                        out.push(Event {
-                            token: fd as u64,
-                            events,
-                        });
-                    }
-                    TAG_WAKE => {
-                        self.wake_armed = false;
-                        out.push(Event {
-                            token: WAKE_TOKEN,
-                            events: libc::POLLIN as c_uint,
-                        });
+                    TAG_EPOLL => {
+                        self.epoll_armed = false;
+                        self.harvest_epoll(out);
                     }
                     TAG_FS => {
                         self.fs_in_flight -= 1;
