@@ -98,6 +98,10 @@ pub unsafe fn run_closing(loop_: *mut uv_loop_t) {
 
 unsafe fn finish_close(h: *mut uv_handle_t) {
     (*h).flags |= CLOSED;
+    if matches!((*h).type_, UV_TCP | UV_NAMED_PIPE | UV_TTY) {
+        // Pending writes, connect and shutdown complete with UV_ECANCELED.
+        crate::stream::destroy(h as *mut uv_stream_t);
+    }
     unref(h);
     queue::remove(&mut (*h).handle_queue);
     if let Some(cb) = (*h).close_cb {
@@ -120,6 +124,9 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
         UV_IDLE | UV_PREPARE | UV_CHECK => crate::loop_watcher::close(h as *mut uv_phase_handle_t),
         UV_ASYNC => crate::async_::close(h as *mut uv_async_t),
         UV_POLL => crate::poll::close(h as *mut uv_poll_t),
+        UV_TCP => crate::stream::close(h as *mut uv_stream_t),
+        UV_NAMED_PIPE => crate::pipe::close(h as *mut uv_pipe_t),
+        UV_TTY => crate::tty::close(h as *mut uv_tty_t),
         _ => stop(h),
     }
     make_close_pending(h);
