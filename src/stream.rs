@@ -43,6 +43,11 @@ unsafe fn flags(s: *const uv_stream_t) -> u32 {
     (*s).h.flags
 }
 
+/// The stream flag bits only mean something on these handle types.
+unsafe fn is_stream_type(s: *const uv_stream_t) -> bool {
+    matches!((*s).h.type_, UV_TCP | UV_NAMED_PIPE | UV_TTY)
+}
+
 pub unsafe fn fd(s: *const uv_stream_t) -> c_int {
     (*s).io_watcher.fd
 }
@@ -724,7 +729,7 @@ pub unsafe extern "C" fn uv_shutdown(
     s: *mut uv_stream_t,
     cb: Option<unsafe extern "C" fn(*mut uv_shutdown_t, c_int)>,
 ) -> c_int {
-    if r.is_null() || s.is_null() {
+    if r.is_null() || s.is_null() || !is_stream_type(s) {
         return -libc::EINVAL;
     }
     if flags(s) & WRITABLE == 0
@@ -754,7 +759,7 @@ unsafe fn check_before_write(
     if nbufs == 0 {
         return -libc::EINVAL;
     }
-    if !matches!((*s).h.type_, UV_TCP | UV_NAMED_PIPE | UV_TTY) {
+    if !is_stream_type(s) {
         return -libc::EINVAL;
     }
     if fd(s) < 0 {
@@ -870,7 +875,7 @@ pub unsafe extern "C" fn uv_read_start(
     alloc_cb: uv_alloc_cb,
     read_cb: uv_read_cb,
 ) -> c_int {
-    if s.is_null() || alloc_cb.is_none() || read_cb.is_none() {
+    if s.is_null() || alloc_cb.is_none() || read_cb.is_none() || !is_stream_type(s) {
         return -libc::EINVAL;
     }
     if flags(s) & handle::CLOSING != 0 {
@@ -882,7 +887,7 @@ pub unsafe extern "C" fn uv_read_start(
     if flags(s) & READABLE == 0 {
         return -libc::ENOTCONN;
     }
-    if !matches!((*s).h.type_, UV_TCP | UV_NAMED_PIPE | UV_TTY) || fd(s) < 0 {
+    if fd(s) < 0 {
         return -libc::EINVAL;
     }
     // READING is the user's wish, whatever state the stream is in.

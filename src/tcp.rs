@@ -291,15 +291,20 @@ pub unsafe extern "C" fn uv_tcp_connect(
         if err != 0 {
             return err;
         }
-        let mut tmp6: libc::sockaddr_in6 = std::mem::zeroed();
+        // A link-local address without a scope gets the first link-local
+        // interface's; `scoped` outlives the connect call below.
+        let scoped: libc::sockaddr_in6;
         let mut addr = addr;
         if is_link_local(addr) {
-            tmp6 = std::ptr::read_unaligned(addr as *const libc::sockaddr_in6);
-            if tmp6.sin6_scope_id == 0 {
-                tmp6.sin6_scope_id = link_local_scope_id();
-                addr = &tmp6 as *const libc::sockaddr_in6 as *const sockaddr;
+            let mut a6 = std::ptr::read_unaligned(addr as *const libc::sockaddr_in6);
+            if a6.sin6_scope_id == 0 {
+                a6.sin6_scope_id = link_local_scope_id();
+                scoped = a6;
+                addr = &scoped as *const libc::sockaddr_in6 as *const sockaddr;
             }
         }
+        // errno is cleared first: a -1 with errno 0 has been seen to mean
+        // the handshake completed (libuv works around the same).
         let r = loop {
             *libc::__errno_location() = 0;
             let r = libc::connect(stream::fd(t), addr, len);
@@ -307,7 +312,6 @@ pub unsafe extern "C" fn uv_tcp_connect(
                 break r;
             }
         };
-        let _ = tmp6;
         if r == -1 && errno() != 0 {
             match errno() {
                 libc::EINPROGRESS => {}
