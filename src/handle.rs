@@ -97,6 +97,11 @@ pub unsafe fn run_closing(loop_: *mut uv_loop_t) {
 }
 
 unsafe fn finish_close(h: *mut uv_handle_t) {
+    if (*h).type_ == UV_SIGNAL && crate::signal::has_undelivered(h as *mut uv_signal_t) {
+        // Let the loop read the messages still in the pipe first.
+        make_close_pending(h);
+        return;
+    }
     (*h).flags |= CLOSED;
     if matches!((*h).type_, UV_TCP | UV_NAMED_PIPE | UV_TTY) {
         // Pending writes, connect and shutdown complete with UV_ECANCELED.
@@ -127,6 +132,7 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
         UV_TCP => crate::stream::close(h as *mut uv_stream_t),
         UV_NAMED_PIPE => crate::pipe::close(h as *mut uv_pipe_t),
         UV_TTY => crate::tty::close(h as *mut uv_tty_t),
+        UV_SIGNAL => crate::signal::close(h as *mut uv_signal_t),
         _ => stop(h),
     }
     make_close_pending(h);

@@ -24,6 +24,7 @@ pub mod pool;
 pub mod queue;
 pub mod random;
 pub mod req;
+pub mod signal;
 pub mod stream;
 pub mod tcp;
 pub mod thread;

@@ -196,6 +196,7 @@ pub unsafe extern "C" fn uv_loop_close(loop_: *mut uv_loop_t) -> c_int {
         }
         q = (*q).next;
     }
+    crate::signal::loop_close(loop_);
     drop(Box::from_raw(inner(loop_)));
     (*loop_).internal_fields = std::ptr::null_mut();
     (*loop_).backend_fd = -1;
@@ -386,7 +387,7 @@ pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
     (*loop_).async_io_watcher.fd = wake_fd;
     // Wake once so that sends and finished work from before the fork are seen.
     shared.wake();
-    0
+    crate::signal::loop_fork(loop_)
 }
 
 #[repr(C)]
@@ -677,5 +678,8 @@ pub unsafe extern "C" fn uv_run(loop_: *mut uv_loop_t, mode: c_int) -> c_int {
 #[no_mangle]
 pub extern "C" fn uv_library_shutdown() {
     static DONE: std::sync::Once = std::sync::Once::new();
-    DONE.call_once(crate::pool::shutdown);
+    DONE.call_once(|| {
+        crate::pool::shutdown();
+        crate::os::process_title_cleanup();
+    });
 }

@@ -351,7 +351,7 @@ pub unsafe extern "C" fn uv_pipe_pending_type(p: *mut uv_pipe_t) -> uv_handle_ty
     if p.is_null() || (*p).ipc == 0 || (*p).s.accepted_fd == -1 {
         return UV_UNKNOWN_HANDLE;
     }
-    stream::guess_type((*p).s.accepted_fd)
+    crate::tty::uv_guess_handle((*p).s.accepted_fd)
 }
 
 #[no_mangle]

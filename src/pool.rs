@@ -98,7 +98,7 @@ impl Pool {
         for i in 0..self.nthreads {
             // libuv gives its workers 8 MiB stacks; deep user work relies on it.
             let t = std::thread::Builder::new()
-                .name(format!("libuv-worker{i}"))
+                .name("libuv-worker".to_string())
                 .stack_size(8 << 20)
                 .spawn(move || self.worker());
             match t {

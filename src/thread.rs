@@ -1,1 +1,1373 @@
-//! (being written)
+//! Threads and synchronisation: uv_thread_*, uv_mutex_*, uv_rwlock_*,
+//! uv_cond_*, uv_sem_*, uv_barrier_*, uv_once, uv_key_*.
+//!
+//! On Linux/glibc libuv's types are the pthread types themselves, so a C
+//! program may mix them with pthread calls; every function here is a thin,
+//! checked wrapper over the pthread call. Where libuv's function returns
+//! `void`, a pthread failure means the object is corrupt or misused and
+//! libuv aborts: so do we (abort, never unwind).
+
+use libc::{c_char, c_int, c_uint, c_void, size_t};
+
+pub type uv_thread_t = libc::pthread_t;
+pub type uv_mutex_t = libc::pthread_mutex_t;
+pub type uv_rwlock_t = libc::pthread_rwlock_t;
+pub type uv_cond_t = libc::pthread_cond_t;
+pub type uv_sem_t = libc::sem_t;
+pub type uv_barrier_t = libc::pthread_barrier_t;
+pub type uv_once_t = libc::pthread_once_t;
+pub type uv_key_t = libc::pthread_key_t;
+pub type uv_thread_cb = unsafe extern "C" fn(arg: *mut c_void);
+
+pub const UV_THREAD_NO_FLAGS: c_uint = 0;
+pub const UV_THREAD_HAS_STACK_SIZE: c_uint = 1;
+
+pub const UV_THREAD_PRIORITY_HIGHEST: c_int = 2;
+pub const UV_THREAD_PRIORITY_ABOVE_NORMAL: c_int = 1;
+pub const UV_THREAD_PRIORITY_NORMAL: c_int = 0;
+pub const UV_THREAD_PRIORITY_BELOW_NORMAL: c_int = -1;
+pub const UV_THREAD_PRIORITY_LOWEST: c_int = -2;
+
+/// Linux thread names are at most 15 bytes plus the NUL.
+pub const UV_PTHREAD_MAX_NAMELEN_NP: usize = 16;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct uv_thread_options_t {
+    pub flags: c_uint,
+    pub stack_size: size_t,
+}
+
+const UV_EINVAL: c_int = -libc::EINVAL;
+const UV_EBUSY: c_int = -libc::EBUSY;
+const UV_EAGAIN: c_int = -libc::EAGAIN;
+const UV_ENOMEM: c_int = -libc::ENOMEM;
+const UV_ETIMEDOUT: c_int = -libc::ETIMEDOUT;
+
+/// A pthread call failed where libuv's contract has no way to report it.
+#[cold]
+fn fatal() -> ! {
+    // SAFETY: abort never returns and runs no Rust code.
+    unsafe { libc::abort() }
+}
+
+/// pthread functions return the error number itself (not -1 plus errno).
+fn pthread_result(r: c_int) -> c_int {
+    -r
+}
+
+fn errno() -> c_int {
+    // SAFETY: __errno_location always returns this thread's errno slot.
+    unsafe { *libc::__errno_location() }
+}
+
+fn set_errno(v: c_int) {
+    // SAFETY: as in errno().
+    unsafe { *libc::__errno_location() = v }
+}
+
+// ---------------------------------------------------------------------------
+// Stack sizes
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as usize
+    } else {
+        4096
+    }
+}
+
+/// The smallest stack we hand to pthread: 8 KiB (enough to take a signal on),
+/// or the C library's minimum if that is larger.
+fn min_stack_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let dynamic = unsafe { libc::sysconf(libc::_SC_THREAD_STACK_MIN) };
+    let dynamic = if dynamic > 0 { dynamic as usize } else { 0 };
+    8192.max(libc::PTHREAD_STACK_MIN).max(dynamic)
+}
+
+/// glibc's own default thread stack size.
+fn default_stack_size() -> usize {
+    if cfg!(any(target_arch = "powerpc", target_arch = "powerpc64")) {
+        4 << 20
+    } else {
+        2 << 20
+    }
+}
+
+/// The stack size new threads get when none is asked for: RLIMIT_STACK (as
+/// the main thread gets), page-aligned, unless it is unlimited or too small.
+pub fn thread_stack_size() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: lim is a valid out-parameter.
+    if unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut lim) } != 0 {
+        // Some aarch64 glibc versions fail here; not worth failing for.
+        return default_stack_size();
+    }
+    if lim.rlim_cur == libc::RLIM_INFINITY {
+        return default_stack_size();
+    }
+    let page = page_size() as u64;
+    let cur = lim.rlim_cur - lim.rlim_cur % page;
+    match usize::try_from(cur) {
+        Ok(cur) if cur >= min_stack_size() => cur,
+        _ => default_stack_size(),
+    }
+}
+
+/// The stack size for an explicit request: rounded up to whole pages and
+/// raised to the minimum; 0 means the default.
+fn requested_stack_size(requested: usize) -> usize {
+    if requested == 0 {
+        return thread_stack_size();
+    }
+    let page = page_size();
+    let rounded = requested
+        .checked_add(page - 1)
+        .map(|v| v & !(page - 1))
+        // A request near usize::MAX cannot be met anyway; let pthread say so.
+        .unwrap_or(usize::MAX & !(page - 1));
+    rounded.max(min_stack_size())
+}
+
+// ---------------------------------------------------------------------------
+// Threads
+
+/// What the trampoline needs; allocated by the creator, freed by the thread.
+struct Start {
+    entry: uv_thread_cb,
+    arg: *mut c_void,
+}
+
+/// Runs the user's entry point. Only C code is called here, and nothing in
+/// this function can panic, so no unwind can leave the thread.
+extern "C" fn thread_start(p: *mut c_void) -> *mut c_void {
+    // SAFETY: p is the Start that uv_thread_create_ex allocated for this
+    // thread alone; it is read once and freed.
+    unsafe {
+        let start = std::ptr::read(p as *const Start);
+        libc::free(p);
+        (start.entry)(start.arg);
+    }
+    std::ptr::null_mut()
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_create(
+    tid: *mut uv_thread_t,
+    entry: Option<uv_thread_cb>,
+    arg: *mut c_void,
+) -> c_int {
+    let params = uv_thread_options_t {
+        flags: UV_THREAD_NO_FLAGS,
+        stack_size: 0,
+    };
+    uv_thread_create_ex(tid, &params, entry, arg)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_create_ex(
+    tid: *mut uv_thread_t,
+    params: *const uv_thread_options_t,
+    entry: Option<uv_thread_cb>,
+    arg: *mut c_void,
+) -> c_int {
+    let Some(entry) = entry else {
+        return UV_EINVAL;
+    };
+    if tid.is_null() {
+        return UV_EINVAL;
+    }
+    let requested = match params.as_ref() {
+        Some(p) if p.flags & UV_THREAD_HAS_STACK_SIZE != 0 => p.stack_size,
+        _ => 0,
+    };
+    let stack_size = requested_stack_size(requested);
+
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+    let r = libc::pthread_attr_init(attr.as_mut_ptr());
+    if r != 0 {
+        return pthread_result(r);
+    }
+    let r = libc::pthread_attr_setstacksize(attr.as_mut_ptr(), stack_size);
+    if r != 0 {
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        return pthread_result(r);
+    }
+
+    // The C allocator, not the user's: this never reaches the user.
+    let start = libc::malloc(std::mem::size_of::<Start>()) as *mut Start;
+    if start.is_null() {
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        return UV_ENOMEM;
+    }
+    start.write(Start { entry, arg });
+
+    let r = libc::pthread_create(tid, attr.as_ptr(), thread_start, start as *mut c_void);
+    libc::pthread_attr_destroy(attr.as_mut_ptr());
+    if r != 0 {
+        libc::free(start as *mut c_void);
+    }
+    pthread_result(r)
+}
+
+#[no_mangle]
+pub extern "C" fn uv_thread_self() -> uv_thread_t {
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_equal(t1: *const uv_thread_t, t2: *const uv_thread_t) -> c_int {
+    match (t1.as_ref(), t2.as_ref()) {
+        (Some(a), Some(b)) => libc::pthread_equal(*a, *b),
+        _ => 0,
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_join(tid: *mut uv_thread_t) -> c_int {
+    match tid.as_ref() {
+        Some(t) => pthread_result(libc::pthread_join(*t, std::ptr::null_mut())),
+        None => UV_EINVAL,
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_detach(tid: *mut uv_thread_t) -> c_int {
+    match tid.as_ref() {
+        Some(t) => pthread_result(libc::pthread_detach(*t)),
+        None => UV_EINVAL,
+    }
+}
+
+/// Sets the calling thread's name; longer names are cut to 15 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_setname(name: *const c_char) -> c_int {
+    if name.is_null() {
+        return UV_EINVAL;
+    }
+    let mut buf = [0 as c_char; UV_PTHREAD_MAX_NAMELEN_NP];
+    let len = libc::strnlen(name, UV_PTHREAD_MAX_NAMELEN_NP - 1);
+    std::ptr::copy_nonoverlapping(name, buf.as_mut_ptr(), len);
+    pthread_result(libc::pthread_setname_np(libc::pthread_self(), buf.as_ptr()))
+}
+
+/// Copies the thread's name into `name`, cut to `size - 1` bytes and always
+/// NUL-terminated; the rest of the buffer is zero-filled.
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_getname(
+    tid: *mut uv_thread_t,
+    name: *mut c_char,
+    size: size_t,
+) -> c_int {
+    if name.is_null() || size == 0 || tid.is_null() {
+        return UV_EINVAL;
+    }
+    let mut buf = [0 as c_char; UV_PTHREAD_MAX_NAMELEN_NP];
+    let r = libc::pthread_getname_np(*tid, buf.as_mut_ptr(), buf.len());
+    if r != 0 {
+        return pthread_result(r);
+    }
+    // buf is NUL-terminated by pthread_getname_np (and zero-initialised).
+    let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len() - 1);
+    let n = len.min(size - 1);
+    std::ptr::copy_nonoverlapping(buf.as_ptr(), name, n);
+    std::ptr::write_bytes(name.add(n), 0, size - n);
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn uv_cpumask_size() -> c_int {
+    libc::CPU_SETSIZE
+}
+
+fn cpumask_len(mask_size: size_t) -> Result<usize, c_int> {
+    let n = usize::try_from(uv_cpumask_size()).map_err(|_| UV_EINVAL)?;
+    if mask_size < n {
+        return Err(UV_EINVAL);
+    }
+    Ok(n)
+}
+
+/// Pins the thread to the CPUs whose bytes are non-zero in `cpumask`;
+/// `oldmask`, when given, receives the previous set first.
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_setaffinity(
+    tid: *mut uv_thread_t,
+    cpumask: *mut c_char,
+    oldmask: *mut c_char,
+    mask_size: size_t,
+) -> c_int {
+    let n = match cpumask_len(mask_size) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    if tid.is_null() || cpumask.is_null() {
+        return UV_EINVAL;
+    }
+    if !oldmask.is_null() {
+        let r = uv_thread_getaffinity(tid, oldmask, mask_size);
+        if r < 0 {
+            return r;
+        }
+    }
+    let mask = std::slice::from_raw_parts(cpumask as *const c_char, n);
+    let mut set: libc::cpu_set_t = std::mem::zeroed();
+    for (cpu, _) in mask.iter().enumerate().filter(|(_, &b)| b != 0) {
+        libc::CPU_SET(cpu, &mut set);
+    }
+    pthread_result(libc::pthread_setaffinity_np(
+        *tid,
+        std::mem::size_of::<libc::cpu_set_t>(),
+        &set,
+    ))
+}
+
+/// Fills `cpumask` with 1 for each CPU the thread may run on, 0 otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_getaffinity(
+    tid: *mut uv_thread_t,
+    cpumask: *mut c_char,
+    mask_size: size_t,
+) -> c_int {
+    let n = match cpumask_len(mask_size) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    if tid.is_null() || cpumask.is_null() {
+        return UV_EINVAL;
+    }
+    let mut set: libc::cpu_set_t = std::mem::zeroed();
+    let r = libc::pthread_getaffinity_np(*tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
+    if r != 0 {
+        return pthread_result(r);
+    }
+    let mask = std::slice::from_raw_parts_mut(cpumask, n);
+    for (cpu, byte) in mask.iter_mut().enumerate() {
+        *byte = libc::CPU_ISSET(cpu, &set) as c_char;
+    }
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn uv_thread_getcpu() -> c_int {
+    // SAFETY: sched_getcpu has no preconditions.
+    let cpu = unsafe { libc::sched_getcpu() };
+    if cpu < 0 {
+        return -errno();
+    }
+    cpu
+}
+
+fn valid_priority(priority: c_int) -> bool {
+    (UV_THREAD_PRIORITY_LOWEST..=UV_THREAD_PRIORITY_HIGHEST).contains(&priority)
+}
+
+/// The calling thread's nice value (Linux keeps one per thread).
+fn own_nice() -> Result<c_int, c_int> {
+    // SAFETY: gettid/getpriority have no memory preconditions. getpriority
+    // can legitimately return -1, so errno is cleared to tell it apart.
+    unsafe {
+        let tid = libc::gettid();
+        set_errno(0);
+        let r = libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t);
+        if r == -1 && errno() != 0 {
+            return Err(-errno());
+        }
+        Ok(r)
+    }
+}
+
+/// For SCHED_OTHER (the default) the real-time priority is always 0, so for
+/// the calling thread the nice value is reported instead, as libuv does.
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_getpriority(tid: uv_thread_t, priority: *mut c_int) -> c_int {
+    if priority.is_null() {
+        return UV_EINVAL;
+    }
+    let mut policy: c_int = 0;
+    let mut param: libc::sched_param = std::mem::zeroed();
+    let r = libc::pthread_getschedparam(tid, &mut policy, &mut param);
+    if r != 0 {
+        return pthread_result(r);
+    }
+    if policy == libc::SCHED_OTHER && libc::pthread_equal(tid, libc::pthread_self()) != 0 {
+        return match own_nice() {
+            Ok(nice) => {
+                *priority = nice;
+                0
+            }
+            Err(e) => e,
+        };
+    }
+    *priority = param.sched_priority;
+    0
+}
+
+/// Maps libuv's five levels onto the thread's scheduling policy's range; for
+/// the calling thread under SCHED_OTHER it sets the nice value instead
+/// (HIGHEST = -4 ... LOWEST = +4).
+#[no_mangle]
+pub unsafe extern "C" fn uv_thread_setpriority(tid: uv_thread_t, priority: c_int) -> c_int {
+    if !valid_priority(priority) {
+        return UV_EINVAL;
+    }
+    let mut policy: c_int = 0;
+    let mut param: libc::sched_param = std::mem::zeroed();
+    let r = libc::pthread_getschedparam(tid, &mut policy, &mut param);
+    if r != 0 {
+        return pthread_result(r);
+    }
+
+    if policy == libc::SCHED_OTHER && libc::pthread_equal(tid, libc::pthread_self()) != 0 {
+        let nice = -priority * 2;
+        if libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) != 0 {
+            return -errno();
+        }
+        return 0;
+    }
+
+    let min = libc::sched_get_priority_min(policy);
+    let max = libc::sched_get_priority_max(policy);
+    if min == -1 || max == -1 {
+        return -errno();
+    }
+    let range = max - min;
+    let prio = match priority {
+        UV_THREAD_PRIORITY_HIGHEST => max,
+        UV_THREAD_PRIORITY_ABOVE_NORMAL => min + range * 3 / 4,
+        UV_THREAD_PRIORITY_NORMAL => min + range / 2,
+        UV_THREAD_PRIORITY_BELOW_NORMAL => min + range / 4,
+        _ => min,
+    };
+    if param.sched_priority != prio {
+        param.sched_priority = prio;
+        let r = libc::pthread_setschedparam(tid, policy, &param);
+        if r != 0 {
+            return pthread_result(r);
+        }
+    }
+    0
+}
+
+// ---------------------------------------------------------------------------
+// Mutexes
+
+unsafe fn mutex_init_kind(mutex: *mut uv_mutex_t, kind: Option<c_int>) -> c_int {
+    if mutex.is_null() {
+        return UV_EINVAL;
+    }
+    let Some(kind) = kind else {
+        return pthread_result(libc::pthread_mutex_init(mutex, std::ptr::null()));
+    };
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+    let r = libc::pthread_mutexattr_init(attr.as_mut_ptr());
+    if r != 0 {
+        return pthread_result(r);
+    }
+    let mut r = libc::pthread_mutexattr_settype(attr.as_mut_ptr(), kind);
+    if r == 0 {
+        r = libc::pthread_mutex_init(mutex, attr.as_ptr());
+    }
+    libc::pthread_mutexattr_destroy(attr.as_mut_ptr());
+    pthread_result(r)
+}
+
+/// A plain (non-recursive, non-error-checking) mutex, as libuv's release
+/// builds make: misuse that merely works with pthreads keeps working.
+#[no_mangle]
+pub unsafe extern "C" fn uv_mutex_init(mutex: *mut uv_mutex_t) -> c_int {
+    mutex_init_kind(mutex, None)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_mutex_init_recursive(mutex: *mut uv_mutex_t) -> c_int {
+    mutex_init_kind(mutex, Some(libc::PTHREAD_MUTEX_RECURSIVE))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_mutex_destroy(mutex: *mut uv_mutex_t) {
+    if mutex.is_null() || libc::pthread_mutex_destroy(mutex) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_mutex_lock(mutex: *mut uv_mutex_t) {
+    if mutex.is_null() || libc::pthread_mutex_lock(mutex) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_mutex_trylock(mutex: *mut uv_mutex_t) -> c_int {
+    if mutex.is_null() {
+        fatal();
+    }
+    match libc::pthread_mutex_trylock(mutex) {
+        0 => 0,
+        // EAGAIN: a recursive mutex's count is exhausted; still "busy".
+        libc::EBUSY | libc::EAGAIN => UV_EBUSY,
+        _ => fatal(),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_mutex_unlock(mutex: *mut uv_mutex_t) {
+    if mutex.is_null() || libc::pthread_mutex_unlock(mutex) != 0 {
+        fatal();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Read-write locks
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_rwlock_init(rwlock: *mut uv_rwlock_t) -> c_int {
+    if rwlock.is_null() {
+        return UV_EINVAL;
+    }
+    pthread_result(libc::pthread_rwlock_init(rwlock, std::ptr::null()))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_rwlock_destroy(rwlock: *mut uv_rwlock_t) {
+    if rwlock.is_null() || libc::pthread_rwlock_destroy(rwlock) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_rwlock_rdlock(rwlock: *mut uv_rwlock_t) {
+    if rwlock.is_null() || libc::pthread_rwlock_rdlock(rwlock) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_rwlock_tryrdlock(rwlock: *mut uv_rwlock_t) -> c_int {
+    if rwlock.is_null() {
+        fatal();
+    }
+    match libc::pthread_rwlock_tryrdlock(rwlock) {
+        0 => 0,
+        // EAGAIN: too many readers; for the caller that is just "busy".
+        libc::EBUSY | libc::EAGAIN => UV_EBUSY,
+        _ => fatal(),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_rwlock_rdunlock(rwlock: *mut uv_rwlock_t) {
+    if rwlock.is_null() || libc::pthread_rwlock_unlock(rwlock) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_rwlock_wrlock(rwlock: *mut uv_rwlock_t) {
+    if rwlock.is_null() || libc::pthread_rwlock_wrlock(rwlock) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_rwlock_trywrlock(rwlock: *mut uv_rwlock_t) -> c_int {
+    if rwlock.is_null() {
+        fatal();
+    }
+    match libc::pthread_rwlock_trywrlock(rwlock) {
+        0 => 0,
+        libc::EBUSY | libc::EAGAIN => UV_EBUSY,
+        _ => fatal(),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_rwlock_wrunlock(rwlock: *mut uv_rwlock_t) {
+    if rwlock.is_null() || libc::pthread_rwlock_unlock(rwlock) != 0 {
+        fatal();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Condition variables
+
+/// Condition variables time out against CLOCK_MONOTONIC, so that
+/// uv_cond_timedwait is immune to wall-clock changes.
+#[no_mangle]
+pub unsafe extern "C" fn uv_cond_init(cond: *mut uv_cond_t) -> c_int {
+    if cond.is_null() {
+        return UV_EINVAL;
+    }
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_condattr_t>::uninit();
+    let r = libc::pthread_condattr_init(attr.as_mut_ptr());
+    if r != 0 {
+        return pthread_result(r);
+    }
+    let mut r = libc::pthread_condattr_setclock(attr.as_mut_ptr(), libc::CLOCK_MONOTONIC);
+    if r == 0 {
+        r = libc::pthread_cond_init(cond, attr.as_ptr());
+    }
+    libc::pthread_condattr_destroy(attr.as_mut_ptr());
+    pthread_result(r)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_cond_destroy(cond: *mut uv_cond_t) {
+    if cond.is_null() || libc::pthread_cond_destroy(cond) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_cond_signal(cond: *mut uv_cond_t) {
+    if cond.is_null() || libc::pthread_cond_signal(cond) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_cond_broadcast(cond: *mut uv_cond_t) {
+    if cond.is_null() || libc::pthread_cond_broadcast(cond) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_cond_wait(cond: *mut uv_cond_t, mutex: *mut uv_mutex_t) {
+    if cond.is_null() || mutex.is_null() || libc::pthread_cond_wait(cond, mutex) != 0 {
+        fatal();
+    }
+}
+
+/// Waits at most `timeout` nanoseconds; UV_ETIMEDOUT when it runs out.
+#[no_mangle]
+pub unsafe extern "C" fn uv_cond_timedwait(
+    cond: *mut uv_cond_t,
+    mutex: *mut uv_mutex_t,
+    timeout: u64,
+) -> c_int {
+    if cond.is_null() || mutex.is_null() {
+        fatal();
+    }
+    // Saturate rather than wrap: a huge timeout means "practically forever",
+    // not "already expired".
+    let deadline = crate::time::uv_hrtime().saturating_add(timeout);
+    let ts = libc::timespec {
+        tv_sec: (deadline / 1_000_000_000) as libc::time_t,
+        tv_nsec: (deadline % 1_000_000_000) as libc::c_long,
+    };
+    match libc::pthread_cond_timedwait(cond, mutex, &ts) {
+        0 => 0,
+        libc::ETIMEDOUT => UV_ETIMEDOUT,
+        _ => fatal(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Semaphores
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_sem_init(sem: *mut uv_sem_t, value: c_uint) -> c_int {
+    if sem.is_null() {
+        return UV_EINVAL;
+    }
+    if libc::sem_init(sem, 0, value) != 0 {
+        return -errno();
+    }
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_sem_destroy(sem: *mut uv_sem_t) {
+    if sem.is_null() || libc::sem_destroy(sem) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_sem_post(sem: *mut uv_sem_t) {
+    if sem.is_null() || libc::sem_post(sem) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_sem_wait(sem: *mut uv_sem_t) {
+    if sem.is_null() {
+        fatal();
+    }
+    loop {
+        if libc::sem_wait(sem) == 0 {
+            return;
+        }
+        // A signal handler interrupted the wait: keep waiting.
+        if errno() != libc::EINTR {
+            fatal();
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_sem_trywait(sem: *mut uv_sem_t) -> c_int {
+    if sem.is_null() {
+        fatal();
+    }
+    loop {
+        if libc::sem_trywait(sem) == 0 {
+            return 0;
+        }
+        match errno() {
+            libc::EINTR => continue,
+            libc::EAGAIN => return UV_EAGAIN,
+            _ => fatal(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Barriers
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_barrier_init(barrier: *mut uv_barrier_t, count: c_uint) -> c_int {
+    if barrier.is_null() || count == 0 {
+        return UV_EINVAL;
+    }
+    pthread_result(libc::pthread_barrier_init(barrier, std::ptr::null(), count))
+}
+
+/// Blocks until `count` threads have arrived; returns 1 in exactly one of
+/// them (which may then destroy the barrier) and 0 in the others.
+#[no_mangle]
+pub unsafe extern "C" fn uv_barrier_wait(barrier: *mut uv_barrier_t) -> c_int {
+    if barrier.is_null() {
+        return UV_EINVAL;
+    }
+    match libc::pthread_barrier_wait(barrier) {
+        0 => 0,
+        libc::PTHREAD_BARRIER_SERIAL_THREAD => 1,
+        _ => fatal(),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_barrier_destroy(barrier: *mut uv_barrier_t) {
+    if barrier.is_null() || libc::pthread_barrier_destroy(barrier) != 0 {
+        fatal();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Once and thread-local keys
+
+/// Runs `callback` exactly once per `guard`, however many threads race here.
+#[no_mangle]
+pub unsafe extern "C" fn uv_once(guard: *mut uv_once_t, callback: Option<unsafe extern "C" fn()>) {
+    // Without a callback there is nothing to run (libuv would crash).
+    let Some(callback) = callback else {
+        return;
+    };
+    if guard.is_null() {
+        fatal();
+    }
+    // SAFETY: pthread_once calls a plain C function with no arguments;
+    // only the Rust-side `unsafe` qualifier differs between the two types.
+    let callback: extern "C" fn() = std::mem::transmute(callback);
+    if libc::pthread_once(guard, callback) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_key_create(key: *mut uv_key_t) -> c_int {
+    if key.is_null() {
+        return UV_EINVAL;
+    }
+    pthread_result(libc::pthread_key_create(key, None))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_key_delete(key: *mut uv_key_t) {
+    if key.is_null() || libc::pthread_key_delete(*key) != 0 {
+        fatal();
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_key_get(key: *mut uv_key_t) -> *mut c_void {
+    match key.as_ref() {
+        Some(k) => libc::pthread_getspecific(*k),
+        None => std::ptr::null_mut(),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_key_set(key: *mut uv_key_t, value: *mut c_void) {
+    if key.is_null() || libc::pthread_setspecific(*key, value) != 0 {
+        fatal();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+    use std::mem::MaybeUninit;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// A raw pointer that closures may carry to another thread; the tests
+    /// keep the pointee alive until every thread is joined.
+    struct P<T>(*mut T);
+    unsafe impl<T> Send for P<T> {}
+    impl<T> Clone for P<T> {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+    impl<T> Copy for P<T> {}
+    impl<T> P<T> {
+        fn get(self) -> *mut T {
+            self.0
+        }
+    }
+
+    type Job = Box<dyn FnOnce() + Send>;
+
+    unsafe extern "C" fn run_job(arg: *mut c_void) {
+        let job = Box::from_raw(arg as *mut Job);
+        job();
+    }
+
+    /// Starts `f` on a thread made by uv_thread_create_ex.
+    fn spawn_opts(
+        opts: Option<uv_thread_options_t>,
+        f: impl FnOnce() + Send + 'static,
+    ) -> uv_thread_t {
+        let job: Box<Job> = Box::new(Box::new(f));
+        let mut tid: uv_thread_t = 0;
+        let opts_ptr = opts.as_ref().map_or(std::ptr::null(), |o| o as *const _);
+        let r = unsafe {
+            uv_thread_create_ex(
+                &mut tid,
+                opts_ptr,
+                Some(run_job),
+                Box::into_raw(job) as *mut c_void,
+            )
+        };
+        assert_eq!(r, 0);
+        tid
+    }
+
+    fn spawn(f: impl FnOnce() + Send + 'static) -> uv_thread_t {
+        spawn_opts(None, f)
+    }
+
+    fn join(mut tid: uv_thread_t) {
+        assert_eq!(unsafe { uv_thread_join(&mut tid) }, 0);
+    }
+
+    fn boxed<T>() -> P<T> {
+        P(Box::into_raw(Box::new(unsafe {
+            MaybeUninit::<T>::zeroed().assume_init()
+        })))
+    }
+
+    fn unbox<T>(p: P<T>) {
+        drop(unsafe { Box::from_raw(p.get()) });
+    }
+
+    static CALLED: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn plain_entry(arg: *mut c_void) {
+        assert_eq!(arg as usize, 42);
+        CALLED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn create_join_detach() {
+        let mut tid: uv_thread_t = 0;
+        unsafe {
+            assert_eq!(
+                uv_thread_create(&mut tid, Some(plain_entry), 42 as *mut c_void),
+                0
+            );
+            assert_eq!(uv_thread_join(&mut tid), 0);
+            assert_eq!(CALLED.load(Ordering::SeqCst), 1);
+            assert_eq!(
+                uv_thread_create(&mut tid, None, std::ptr::null_mut()),
+                UV_EINVAL
+            );
+            assert_eq!(
+                uv_thread_create(&mut tid, Some(plain_entry), 42 as *mut c_void),
+                0
+            );
+            assert_eq!(uv_thread_detach(&mut tid), 0);
+        }
+    }
+
+    #[test]
+    fn self_and_equal() {
+        let main = uv_thread_self();
+        let other = boxed::<uv_thread_t>();
+        let t = spawn(move || unsafe {
+            *other.get() = uv_thread_self();
+        });
+        join(t);
+        unsafe {
+            assert_ne!(uv_thread_equal(&main, &main), 0);
+            assert_eq!(uv_thread_equal(&main, other.get()), 0);
+            assert_ne!(uv_thread_equal(&t, other.get()), 0);
+        }
+        unbox(other);
+    }
+
+    fn own_stack_size() -> usize {
+        unsafe {
+            let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
+            assert_eq!(
+                libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()),
+                0
+            );
+            let mut size = 0;
+            assert_eq!(libc::pthread_attr_getstacksize(attr.as_ptr(), &mut size), 0);
+            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            size
+        }
+    }
+
+    #[test]
+    fn stack_sizes() {
+        let page = page_size();
+        assert_eq!(requested_stack_size(42), min_stack_size().max(page));
+        assert_eq!(requested_stack_size(1234567) % page, 0);
+        assert!(requested_stack_size(1234567) >= 1234567);
+        assert_eq!(requested_stack_size(0), thread_stack_size());
+        assert!(requested_stack_size(usize::MAX) > 0);
+
+        for want in [
+            0usize,
+            42,
+            1 << 20,
+            8 << 20,
+            1234567,
+            libc::PTHREAD_STACK_MIN - 42,
+        ] {
+            let opts = uv_thread_options_t {
+                flags: UV_THREAD_HAS_STACK_SIZE,
+                stack_size: want,
+            };
+            let got = boxed::<usize>();
+            join(spawn_opts(Some(opts), move || unsafe {
+                *got.get() = own_stack_size()
+            }));
+            let expected = if want == 0 { thread_stack_size() } else { want };
+            assert!(unsafe { *got.get() } >= expected, "asked {want}");
+            unbox(got);
+        }
+        // Without options: RLIMIT_STACK, like the main thread.
+        let got = boxed::<usize>();
+        join(spawn(move || unsafe { *got.get() = own_stack_size() }));
+        assert!(unsafe { *got.get() } >= thread_stack_size());
+        unbox(got);
+    }
+
+    fn name_of(mut tid: uv_thread_t, size: usize) -> String {
+        let mut buf = vec![0x55 as c_char; size];
+        assert_eq!(
+            unsafe { uv_thread_getname(&mut tid, buf.as_mut_ptr(), size) },
+            0
+        );
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn names() {
+        let sems = boxed::<[uv_sem_t; 2]>();
+        unsafe {
+            assert_eq!(uv_sem_init(&mut (*sems.get())[0], 0), 0);
+            assert_eq!(uv_sem_init(&mut (*sems.get())[1], 0), 0);
+        }
+        let t = spawn(move || unsafe {
+            let s = &mut *sems.get();
+            assert_eq!(uv_thread_setname(c"aaaaaaaaaaaaaaaa".as_ptr()), 0);
+            assert_eq!(name_of(uv_thread_self(), 16), "aaaaaaaaaaaaaaa");
+            assert_eq!(name_of(uv_thread_self(), 3), "aa");
+            assert_eq!(name_of(uv_thread_self(), 64), "aaaaaaaaaaaaaaa");
+            assert_eq!(uv_thread_setname(c"~½¬{½".as_ptr()), 0);
+            assert_eq!(name_of(uv_thread_self(), 16), "~½¬{½");
+            assert_eq!(uv_thread_setname(c"worker-thread".as_ptr()), 0);
+            uv_sem_post(&mut s[0]);
+            uv_sem_wait(&mut s[1]);
+        });
+        unsafe {
+            let s = &mut *sems.get();
+            uv_sem_wait(&mut s[0]);
+            assert_eq!(name_of(t, 16), "worker-thread");
+            uv_sem_post(&mut s[1]);
+            join(t);
+            uv_sem_destroy(&mut s[0]);
+            uv_sem_destroy(&mut s[1]);
+            assert_eq!(uv_thread_setname(std::ptr::null()), UV_EINVAL);
+            let mut me = uv_thread_self();
+            let mut b = [0 as c_char; 4];
+            assert_eq!(uv_thread_getname(&mut me, b.as_mut_ptr(), 0), UV_EINVAL);
+            assert_eq!(
+                uv_thread_getname(&mut me, std::ptr::null_mut(), 4),
+                UV_EINVAL
+            );
+        }
+        unbox(sems);
+    }
+
+    #[test]
+    fn affinity() {
+        let n = uv_cpumask_size() as usize;
+        assert_eq!(n, 1024);
+        let t = spawn(move || unsafe {
+            let mut me = uv_thread_self();
+            let mut mask = vec![0 as c_char; n];
+            assert_eq!(
+                uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n - 1),
+                UV_EINVAL
+            );
+            assert_eq!(uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n), 0);
+            assert!(mask.iter().all(|&b| b == 0 || b == 1));
+            let cpu = uv_thread_getcpu();
+            assert!(cpu >= 0 && mask[cpu as usize] == 1);
+
+            let mut only = vec![0 as c_char; n];
+            only[cpu as usize] = 1;
+            let mut old = vec![0 as c_char; n];
+            assert_eq!(
+                uv_thread_setaffinity(&mut me, only.as_mut_ptr(), old.as_mut_ptr(), n),
+                0
+            );
+            assert_eq!(old, mask);
+            let mut now = vec![0 as c_char; n];
+            assert_eq!(uv_thread_getaffinity(&mut me, now.as_mut_ptr(), n), 0);
+            assert_eq!(now, only);
+            assert_eq!(uv_thread_getcpu(), cpu);
+            assert_eq!(
+                uv_thread_setaffinity(&mut me, mask.as_mut_ptr(), std::ptr::null_mut(), n),
+                0
+            );
+        });
+        join(t);
+    }
+
+    #[test]
+    fn priority() {
+        unsafe {
+            assert_eq!(uv_thread_getpriority(0, std::ptr::null_mut()), UV_EINVAL);
+            assert_eq!(uv_thread_setpriority(uv_thread_self(), 3), UV_EINVAL);
+            assert_eq!(uv_thread_setpriority(uv_thread_self(), -3), UV_EINVAL);
+        }
+        let sem = boxed::<uv_sem_t>();
+        unsafe { assert_eq!(uv_sem_init(sem.get(), 0), 0) };
+        let t = spawn(move || unsafe { uv_sem_wait(sem.get()) });
+        unsafe {
+            let mut p = 99;
+            assert_eq!(uv_thread_getpriority(t, &mut p), 0);
+            // Another thread under SCHED_OTHER: its real-time priority, 0.
+            assert_eq!(p, 0);
+            assert_eq!(uv_thread_setpriority(t, UV_THREAD_PRIORITY_LOWEST), 0);
+            assert_eq!(uv_thread_getpriority(t, &mut p), 0);
+            assert_eq!(p, libc::sched_get_priority_min(libc::SCHED_OTHER));
+            uv_sem_post(sem.get());
+        }
+        join(t);
+        // The calling thread: the nice value (lowering needs no privilege).
+        let t = spawn(|| unsafe {
+            let me = uv_thread_self();
+            let mut p = 99;
+            assert_eq!(uv_thread_getpriority(me, &mut p), 0);
+            if p == 0 {
+                assert_eq!(uv_thread_setpriority(me, UV_THREAD_PRIORITY_LOWEST), 0);
+                assert_eq!(uv_thread_getpriority(me, &mut p), 0);
+                assert_eq!(p, 4);
+            }
+        });
+        join(t);
+        unsafe { uv_sem_destroy(sem.get()) };
+        unbox(sem);
+    }
+
+    #[test]
+    fn mutex_contention() {
+        struct Shared {
+            mutex: uv_mutex_t,
+            counter: usize,
+        }
+        let s = boxed::<Shared>();
+        unsafe { assert_eq!(uv_mutex_init(&mut (*s.get()).mutex), 0) };
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                spawn(move || unsafe {
+                    let sh = s.get();
+                    for _ in 0..20_000 {
+                        uv_mutex_lock(&mut (*sh).mutex);
+                        // A non-atomic read-modify-write: only exclusion
+                        // keeps it from losing updates.
+                        let v = std::ptr::read_volatile(&(*sh).counter);
+                        std::ptr::write_volatile(&mut (*sh).counter, v + 1);
+                        uv_mutex_unlock(&mut (*sh).mutex);
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(join);
+        unsafe {
+            assert_eq!((*s.get()).counter, 80_000);
+            // Held by another thread: trylock reports busy.
+            uv_mutex_lock(&mut (*s.get()).mutex);
+            let busy = boxed::<c_int>();
+            join(spawn(move || {
+                *busy.get() = uv_mutex_trylock(&mut (*s.get()).mutex)
+            }));
+            assert_eq!(*busy.get(), UV_EBUSY);
+            uv_mutex_unlock(&mut (*s.get()).mutex);
+            assert_eq!(uv_mutex_trylock(&mut (*s.get()).mutex), 0);
+            uv_mutex_unlock(&mut (*s.get()).mutex);
+            uv_mutex_destroy(&mut (*s.get()).mutex);
+            unbox(busy);
+        }
+        unbox(s);
+    }
+
+    #[test]
+    fn mutex_recursive() {
+        let m = boxed::<uv_mutex_t>();
+        unsafe {
+            assert_eq!(uv_mutex_init_recursive(m.get()), 0);
+            uv_mutex_lock(m.get());
+            uv_mutex_lock(m.get());
+            assert_eq!(uv_mutex_trylock(m.get()), 0);
+            let busy = boxed::<c_int>();
+            join(spawn(move || *busy.get() = uv_mutex_trylock(m.get())));
+            assert_eq!(*busy.get(), UV_EBUSY);
+            uv_mutex_unlock(m.get());
+            uv_mutex_unlock(m.get());
+            uv_mutex_unlock(m.get());
+            uv_mutex_destroy(m.get());
+            unbox(busy);
+            assert_eq!(uv_mutex_init(std::ptr::null_mut()), UV_EINVAL);
+        }
+        unbox(m);
+    }
+
+    #[test]
+    fn rwlock() {
+        let l = boxed::<uv_rwlock_t>();
+        let r = boxed::<[c_int; 2]>();
+        unsafe {
+            assert_eq!(uv_rwlock_init(l.get()), 0);
+            // Write-held: others can take neither.
+            assert_eq!(uv_rwlock_trywrlock(l.get()), 0);
+            join(spawn(move || {
+                *r.get() = [uv_rwlock_tryrdlock(l.get()), uv_rwlock_trywrlock(l.get())]
+            }));
+            assert_eq!(*r.get(), [UV_EBUSY, UV_EBUSY]);
+            uv_rwlock_wrunlock(l.get());
+            // Read-held: others can read but not write.
+            uv_rwlock_rdlock(l.get());
+            join(spawn(move || {
+                let rd = uv_rwlock_tryrdlock(l.get());
+                if rd == 0 {
+                    uv_rwlock_rdunlock(l.get());
+                }
+                *r.get() = [rd, uv_rwlock_trywrlock(l.get())];
+            }));
+            assert_eq!(*r.get(), [0, UV_EBUSY]);
+            uv_rwlock_rdunlock(l.get());
+            uv_rwlock_wrlock(l.get());
+            uv_rwlock_wrunlock(l.get());
+            uv_rwlock_destroy(l.get());
+        }
+        unbox(l);
+        unbox(r);
+    }
+
+    #[test]
+    fn cond_timedwait_times_out_and_wakes() {
+        struct Shared {
+            mutex: uv_mutex_t,
+            cond: uv_cond_t,
+            flag: bool,
+        }
+        let s = boxed::<Shared>();
+        unsafe {
+            let sh = s.get();
+            assert_eq!(uv_mutex_init(&mut (*sh).mutex), 0);
+            assert_eq!(uv_cond_init(&mut (*sh).cond), 0);
+
+            uv_mutex_lock(&mut (*sh).mutex);
+            let start = Instant::now();
+            let r = uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, 100_000_000);
+            assert_eq!(r, UV_ETIMEDOUT);
+            assert!(start.elapsed() >= Duration::from_millis(100));
+            assert!(start.elapsed() < Duration::from_secs(5));
+            uv_mutex_unlock(&mut (*sh).mutex);
+
+            // Signalled well before the (long) deadline.
+            uv_mutex_lock(&mut (*sh).mutex);
+            let t = spawn(move || {
+                let sh = s.get();
+                uv_mutex_lock(&mut (*sh).mutex);
+                (*sh).flag = true;
+                uv_cond_signal(&mut (*sh).cond);
+                uv_mutex_unlock(&mut (*sh).mutex);
+            });
+            let start = Instant::now();
+            while !(*sh).flag {
+                let r = uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, 10_000_000_000);
+                assert_eq!(r, 0);
+            }
+            assert!(start.elapsed() < Duration::from_secs(5));
+            uv_mutex_unlock(&mut (*sh).mutex);
+            join(t);
+
+            // A timeout so large it would wrap must not expire at once.
+            uv_mutex_lock(&mut (*sh).mutex);
+            (*sh).flag = false;
+            let t = spawn(move || {
+                let sh = s.get();
+                std::thread::sleep(Duration::from_millis(50));
+                uv_mutex_lock(&mut (*sh).mutex);
+                (*sh).flag = true;
+                uv_cond_broadcast(&mut (*sh).cond);
+                uv_mutex_unlock(&mut (*sh).mutex);
+            });
+            while !(*sh).flag {
+                assert_eq!(
+                    uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, u64::MAX),
+                    0
+                );
+            }
+            uv_mutex_unlock(&mut (*sh).mutex);
+            join(t);
+
+            uv_cond_destroy(&mut (*sh).cond);
+            uv_mutex_destroy(&mut (*sh).mutex);
+        }
+        unbox(s);
+    }
+
+    #[test]
+    fn semaphore() {
+        let sem = boxed::<uv_sem_t>();
+        unsafe {
+            assert_eq!(uv_sem_init(sem.get(), 3), 0);
+            uv_sem_wait(sem.get());
+            uv_sem_wait(sem.get());
+            assert_eq!(uv_sem_trywait(sem.get()), 0);
+            assert_eq!(uv_sem_trywait(sem.get()), UV_EAGAIN);
+            uv_sem_post(sem.get());
+            assert_eq!(uv_sem_trywait(sem.get()), 0);
+            assert_eq!(uv_sem_trywait(sem.get()), UV_EAGAIN);
+            // A post from another thread releases a blocked wait.
+            let t = spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                uv_sem_post(sem.get());
+            });
+            uv_sem_wait(sem.get());
+            join(t);
+            uv_sem_destroy(sem.get());
+            assert_eq!(uv_sem_init(sem.get(), u32::MAX), UV_EINVAL);
+        }
+        unbox(sem);
+    }
+
+    #[test]
+    fn barrier_serial_thread() {
+        const N: usize = 4;
+        const ROUNDS: usize = 5;
+        let b = boxed::<uv_barrier_t>();
+        let serial = boxed::<AtomicUsize>();
+        unsafe {
+            assert_eq!(uv_barrier_init(b.get(), 0), UV_EINVAL);
+            assert_eq!(uv_barrier_init(b.get(), N as c_uint), 0);
+        }
+        let threads: Vec<_> = (0..N)
+            .map(|_| {
+                spawn(move || unsafe {
+                    for _ in 0..ROUNDS {
+                        let r = uv_barrier_wait(b.get());
+                        assert!(r == 0 || r == 1);
+                        (*serial.get()).fetch_add(r as usize, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(join);
+        unsafe {
+            assert_eq!((*serial.get()).load(Ordering::SeqCst), ROUNDS);
+            uv_barrier_destroy(b.get());
+            assert_eq!(uv_barrier_init(b.get(), 1), 0);
+            assert!(uv_barrier_wait(b.get()) > 0);
+            uv_barrier_destroy(b.get());
+        }
+        unbox(b);
+        unbox(serial);
+    }
+
+    static ONCE_RUNS: AtomicUsize = AtomicUsize::new(0);
+    static mut ONCE_GUARD: uv_once_t = libc::PTHREAD_ONCE_INIT;
+
+    unsafe extern "C" fn once_cb() {
+        std::thread::sleep(Duration::from_millis(10));
+        ONCE_RUNS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn once() {
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                spawn(|| unsafe {
+                    uv_once(std::ptr::addr_of_mut!(ONCE_GUARD), Some(once_cb));
+                    // Nobody returns before the one run has finished.
+                    assert_eq!(ONCE_RUNS.load(Ordering::SeqCst), 1);
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(join);
+        unsafe { uv_once(std::ptr::addr_of_mut!(ONCE_GUARD), Some(once_cb)) };
+        assert_eq!(ONCE_RUNS.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn keys() {
+        let key = boxed::<uv_key_t>();
+        unsafe {
+            assert_eq!(uv_key_create(key.get()), 0);
+            assert!(uv_key_get(key.get()).is_null());
+            uv_key_set(key.get(), 7 as *mut c_void);
+            assert_eq!(uv_key_get(key.get()) as usize, 7);
+            let threads: Vec<_> = (1..=2usize)
+                .map(|i| {
+                    spawn(move || {
+                        assert!(uv_key_get(key.get()).is_null());
+                        uv_key_set(key.get(), i as *mut c_void);
+                        std::thread::sleep(Duration::from_millis(10));
+                        assert_eq!(uv_key_get(key.get()) as usize, i);
+                        uv_key_set(key.get(), std::ptr::null_mut());
+                        assert!(uv_key_get(key.get()).is_null());
+                    })
+                })
+                .collect();
+            threads.into_iter().for_each(join);
+            assert_eq!(uv_key_get(key.get()) as usize, 7);
+            uv_key_delete(key.get());
+        }
+        unbox(key);
+    }
+}

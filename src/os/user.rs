@@ -1,0 +1,674 @@
+//! Environment, home and temp directories, users and groups, host name,
+//! uname, pids, priorities, working directory, executable path, rusage.
+
+use super::*;
+use crate::alloc;
+use libc::{c_char, c_int, c_void, size_t};
+use std::ptr;
+
+extern "C" {
+    static mut environ: *mut *mut c_char;
+}
+
+// --- environment -----------------------------------------------------------
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_getenv(
+    name: *const c_char,
+    buffer: *mut c_char,
+    size: *mut size_t,
+) -> c_int {
+    if name.is_null() || buffer.is_null() || size.is_null() || *size == 0 {
+        return UV_EINVAL;
+    }
+    let var = libc::getenv(name);
+    if var.is_null() {
+        return UV_ENOENT;
+    }
+    copy_out(cstr_bytes(var), buffer, size)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_setenv(name: *const c_char, value: *const c_char) -> c_int {
+    if name.is_null() || value.is_null() {
+        return UV_EINVAL;
+    }
+    if libc::setenv(name, value, 1) != 0 {
+        return neg_errno();
+    }
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_unsetenv(name: *const c_char) -> c_int {
+    if name.is_null() {
+        return UV_EINVAL;
+    }
+    if libc::unsetenv(name) != 0 {
+        return neg_errno();
+    }
+    0
+}
+
+/// Each item's name and value share one allocation (name first), which is
+/// what `uv_os_free_environ` frees.
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_environ(
+    envitems: *mut *mut uv_env_item_t,
+    count: *mut c_int,
+) -> c_int {
+    if envitems.is_null() || count.is_null() {
+        return UV_EINVAL;
+    }
+    *envitems = ptr::null_mut();
+    *count = 0;
+
+    let env = environ;
+    let mut n = 0usize;
+    if !env.is_null() {
+        while !(*env.add(n)).is_null() {
+            n += 1;
+        }
+    }
+    // At least one slot so that an empty environment still gives a pointer
+    // the caller can free, as calloc(0, ...) does for libuv.
+    let items = alloc::calloc(n.max(1), std::mem::size_of::<uv_env_item_t>()) as *mut uv_env_item_t;
+    if items.is_null() {
+        return UV_ENOMEM;
+    }
+    let mut cnt = 0usize;
+    for i in 0..n {
+        let entry = *env.add(i);
+        if entry.is_null() {
+            break;
+        }
+        let bytes = cstr_bytes(entry);
+        // Entries without '=' are not variables; libuv skips them.
+        let Some(eq) = bytes.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        let buf = alloc::strdup_bytes(bytes);
+        if buf.is_null() {
+            uv_os_free_environ(items, cnt as c_int);
+            return UV_ENOMEM;
+        }
+        *buf.add(eq) = 0;
+        let item = &mut *items.add(cnt);
+        item.name = buf;
+        item.value = buf.add(eq + 1);
+        cnt += 1;
+    }
+    *envitems = items;
+    *count = cnt as c_int;
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_free_environ(envitems: *mut uv_env_item_t, count: c_int) {
+    if envitems.is_null() {
+        return;
+    }
+    for i in 0..count.max(0) as usize {
+        alloc::free((*envitems.add(i)).name as *mut c_void);
+    }
+    alloc::free(envitems as *mut c_void);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_homedir(buffer: *mut c_char, size: *mut size_t) -> c_int {
+    // HOME wins; uv_os_getenv also validates the arguments.
+    let r = uv_os_getenv(c"HOME".as_ptr(), buffer, size);
+    if r != UV_ENOENT {
+        return r;
+    }
+    let mut pwd = uv_passwd_t {
+        username: ptr::null_mut(),
+        uid: 0,
+        gid: 0,
+        shell: ptr::null_mut(),
+        homedir: ptr::null_mut(),
+    };
+    let r = uv_os_get_passwd(&mut pwd);
+    if r != 0 {
+        return r;
+    }
+    let r = copy_out(cstr_bytes(pwd.homedir), buffer, size);
+    uv_os_free_passwd(&mut pwd);
+    r
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_tmpdir(buffer: *mut c_char, size: *mut size_t) -> c_int {
+    if buffer.is_null() || size.is_null() || *size == 0 {
+        return UV_EINVAL;
+    }
+    let mut dir: &[u8] = b"/tmp";
+    for name in [c"TMPDIR", c"TMP", c"TEMP", c"TEMPDIR"] {
+        let v = libc::getenv(name.as_ptr());
+        if !v.is_null() {
+            dir = cstr_bytes(v);
+            break;
+        }
+    }
+    // The size check uses the raw length (as libuv does); the result loses
+    // one trailing slash.
+    if dir.len() >= *size {
+        *size = dir.len() + 1;
+        return UV_ENOBUFS;
+    }
+    if dir.len() > 1 && dir.last() == Some(&b'/') {
+        dir = &dir[..dir.len() - 1];
+    }
+    copy_out(dir, buffer, size)
+}
+
+// --- users and groups --------------------------------------------------------
+
+/// Runs a `get*_r` lookup with a growing scratch buffer. `Ok(None)` is "no
+/// such entry"; the buffer is returned so the entry's strings stay valid.
+unsafe fn lookup_r<F>(mut call: F) -> Result<Option<Vec<u8>>, c_int>
+where
+    F: FnMut(*mut c_char, size_t, *mut *mut c_void) -> c_int,
+{
+    let mut bufsize: usize = 2000;
+    loop {
+        let mut buf: Vec<u8> = Vec::new();
+        if buf.try_reserve_exact(bufsize).is_err() {
+            return Err(UV_ENOMEM);
+        }
+        buf.resize(bufsize, 0);
+        let mut result: *mut c_void = ptr::null_mut();
+        let r = loop {
+            let r = call(buf.as_mut_ptr() as *mut c_char, bufsize, &mut result);
+            if r != libc::EINTR {
+                break r;
+            }
+        };
+        match r {
+            0 if result.is_null() => return Ok(None),
+            0 => return Ok(Some(buf)),
+            libc::ERANGE if bufsize < (1 << 30) => bufsize *= 2,
+            libc::ERANGE => return Err(UV_ENOMEM),
+            e => return Err(-e),
+        }
+    }
+}
+
+unsafe fn get_passwd(pwd: *mut uv_passwd_t, uid: libc::uid_t) -> c_int {
+    if pwd.is_null() {
+        return UV_EINVAL;
+    }
+    let mut pw: libc::passwd = std::mem::zeroed();
+    let found = lookup_r(|buf, len, res| {
+        libc::getpwuid_r(uid, &mut pw, buf, len, res as *mut *mut libc::passwd)
+    });
+    let _buf = match found {
+        Ok(Some(buf)) => buf,
+        Ok(None) => return UV_ENOENT,
+        Err(e) => return e,
+    };
+    let name = cstr_bytes(pw.pw_name);
+    let dir = cstr_bytes(pw.pw_dir);
+    let shell = cstr_bytes(pw.pw_shell);
+    // One block: username, homedir, shell; uv_os_free_passwd frees username.
+    let total = name.len() + dir.len() + shell.len() + 3;
+    let block = alloc::malloc(total) as *mut u8;
+    if block.is_null() {
+        return UV_ENOMEM;
+    }
+    let mut at = block;
+    let mut put = |s: &[u8]| {
+        let start = at;
+        ptr::copy_nonoverlapping(s.as_ptr(), at, s.len());
+        *at.add(s.len()) = 0;
+        at = at.add(s.len() + 1);
+        start as *mut c_char
+    };
+    (*pwd).username = put(name);
+    (*pwd).homedir = put(dir);
+    (*pwd).shell = put(shell);
+    (*pwd).uid = pw.pw_uid as libc::c_ulong;
+    (*pwd).gid = pw.pw_gid as libc::c_ulong;
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_get_passwd(pwd: *mut uv_passwd_t) -> c_int {
+    get_passwd(pwd, libc::geteuid())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_get_passwd2(pwd: *mut uv_passwd_t, uid: uv_uid_t) -> c_int {
+    get_passwd(pwd, uid)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_free_passwd(pwd: *mut uv_passwd_t) {
+    if pwd.is_null() {
+        return;
+    }
+    alloc::free((*pwd).username as *mut c_void);
+    (*pwd).username = ptr::null_mut();
+    (*pwd).shell = ptr::null_mut();
+    (*pwd).homedir = ptr::null_mut();
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_get_group(grp: *mut uv_group_t, gid: uv_uid_t) -> c_int {
+    if grp.is_null() {
+        return UV_EINVAL;
+    }
+    let mut gr: libc::group = std::mem::zeroed();
+    let found = lookup_r(|buf, len, res| {
+        libc::getgrgid_r(gid, &mut gr, buf, len, res as *mut *mut libc::group)
+    });
+    let _buf = match found {
+        Ok(Some(buf)) => buf,
+        Ok(None) => return UV_ENOENT,
+        Err(e) => return e,
+    };
+    let mut members: Vec<&[u8]> = Vec::new();
+    if !gr.gr_mem.is_null() {
+        let mut i = 0;
+        while !(*gr.gr_mem.add(i)).is_null() {
+            members.push(cstr_bytes(*gr.gr_mem.add(i)));
+            i += 1;
+        }
+    }
+    let name = cstr_bytes(gr.gr_name);
+    // One block starting with the NULL-terminated member pointer array, then
+    // the member strings, then the group name; uv_os_free_group frees members.
+    let table = (members.len() + 1) * std::mem::size_of::<*mut c_char>();
+    let strings: usize = members.iter().map(|m| m.len() + 1).sum::<usize>() + name.len() + 1;
+    let block = alloc::malloc(table + strings) as *mut u8;
+    if block.is_null() {
+        return UV_ENOMEM;
+    }
+    let ptrs = block as *mut *mut c_char;
+    let mut at = block.add(table);
+    let mut put = |s: &[u8]| {
+        let start = at;
+        ptr::copy_nonoverlapping(s.as_ptr(), at, s.len());
+        *at.add(s.len()) = 0;
+        at = at.add(s.len() + 1);
+        start as *mut c_char
+    };
+    for (i, m) in members.iter().enumerate() {
+        *ptrs.add(i) = put(m);
+    }
+    *ptrs.add(members.len()) = ptr::null_mut();
+    (*grp).groupname = put(name);
+    (*grp).members = ptrs;
+    (*grp).gid = gr.gr_gid as libc::c_ulong;
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_free_group(grp: *mut uv_group_t) {
+    if grp.is_null() {
+        return;
+    }
+    alloc::free((*grp).members as *mut c_void);
+    (*grp).members = ptr::null_mut();
+    (*grp).groupname = ptr::null_mut();
+}
+
+// --- host ---------------------------------------------------------------------
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_uname(buffer: *mut uv_utsname_t) -> c_int {
+    if buffer.is_null() {
+        return UV_EINVAL;
+    }
+    let b = &mut *buffer;
+    let mut u: libc::utsname = std::mem::zeroed();
+    let r = if libc::uname(&mut u) == -1 {
+        neg_errno()
+    } else {
+        let fields: [(&mut [c_char; 256], &[c_char]); 4] = [
+            (&mut b.sysname, &u.sysname[..]),
+            (&mut b.release, &u.release[..]),
+            (&mut b.version, &u.version[..]),
+            (&mut b.machine, &u.machine[..]),
+        ];
+        let mut r = 0;
+        for (dst, src) in fields {
+            // Copy up to the NUL; a value that does not fit is E2BIG.
+            let len = src.iter().position(|&c| c == 0).unwrap_or(src.len());
+            if len >= dst.len() {
+                r = UV_E2BIG;
+                break;
+            }
+            dst[..len].copy_from_slice(&src[..len]);
+            dst[len] = 0;
+        }
+        r
+    };
+    if r != 0 {
+        b.sysname[0] = 0;
+        b.release[0] = 0;
+        b.version[0] = 0;
+        b.machine[0] = 0;
+    }
+    r
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_gethostname(buffer: *mut c_char, size: *mut size_t) -> c_int {
+    if buffer.is_null() || size.is_null() || *size == 0 {
+        return UV_EINVAL;
+    }
+    // Ask for the whole name in our own buffer so a short user buffer gets
+    // ENOBUFS and the needed size instead of a silently truncated name.
+    let mut buf = [0 as c_char; 256];
+    if libc::gethostname(buf.as_mut_ptr(), buf.len()) != 0 {
+        return neg_errno();
+    }
+    buf[buf.len() - 1] = 0;
+    copy_out(cstr_bytes(buf.as_ptr()), buffer, size)
+}
+
+#[no_mangle]
+pub extern "C" fn uv_os_getpid() -> uv_pid_t {
+    // SAFETY: getpid has no preconditions.
+    unsafe { libc::getpid() }
+}
+
+#[no_mangle]
+pub extern "C" fn uv_os_getppid() -> uv_pid_t {
+    // SAFETY: getppid has no preconditions.
+    unsafe { libc::getppid() }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_getpriority(pid: uv_pid_t, priority: *mut c_int) -> c_int {
+    if priority.is_null() {
+        return UV_EINVAL;
+    }
+    // -1 is a valid nice value, so errno tells an error apart.
+    *libc::__errno_location() = 0;
+    let r = libc::getpriority(libc::PRIO_PROCESS, pid as libc::id_t);
+    if r == -1 && *libc::__errno_location() != 0 {
+        return neg_errno();
+    }
+    *priority = r;
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_os_setpriority(pid: uv_pid_t, priority: c_int) -> c_int {
+    if !(UV_PRIORITY_HIGHEST..=UV_PRIORITY_LOW).contains(&priority) {
+        return UV_EINVAL;
+    }
+    if libc::setpriority(libc::PRIO_PROCESS, pid as libc::id_t, priority) != 0 {
+        return neg_errno();
+    }
+    0
+}
+
+// --- paths ----------------------------------------------------------------------
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_cwd(buffer: *mut c_char, size: *mut size_t) -> c_int {
+    if buffer.is_null() || size.is_null() || *size == 0 {
+        return UV_EINVAL;
+    }
+    if !libc::getcwd(buffer, *size).is_null() {
+        let mut len = libc::strlen(buffer);
+        if len > 1 && *buffer.add(len - 1) == b'/' as c_char {
+            len -= 1;
+            *buffer.add(len) = 0;
+        }
+        *size = len;
+        return 0;
+    }
+    if *libc::__errno_location() != libc::ERANGE {
+        return neg_errno();
+    }
+    // Too small: find out how much is needed so the caller can retry.
+    let mut scratch = vec![0 as c_char; libc::PATH_MAX as usize + 1];
+    if libc::getcwd(scratch.as_mut_ptr(), scratch.len()).is_null() {
+        return neg_errno();
+    }
+    let mut len = libc::strlen(scratch.as_ptr());
+    if len > 1 && scratch[len - 1] == b'/' as c_char {
+        len -= 1;
+    }
+    *size = len + 1;
+    UV_ENOBUFS
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_chdir(dir: *const c_char) -> c_int {
+    if libc::chdir(dir) != 0 {
+        return neg_errno();
+    }
+    0
+}
+
+/// Unlike the other getters this truncates to fit, as libuv does: a buffer
+/// of size 1 gives "" and size 0.
+#[no_mangle]
+pub unsafe extern "C" fn uv_exepath(buffer: *mut c_char, size: *mut size_t) -> c_int {
+    if buffer.is_null() || size.is_null() || *size == 0 {
+        return UV_EINVAL;
+    }
+    let cap = *size - 1;
+    let mut n: isize = 0;
+    if cap > 0 {
+        n = libc::readlink(c"/proc/self/exe".as_ptr(), buffer, cap);
+        if n < 0 {
+            return neg_errno();
+        }
+    }
+    *buffer.add(n as usize) = 0;
+    *size = n as size_t;
+    0
+}
+
+// --- resource usage ---------------------------------------------------------------
+
+unsafe fn rusage(who: c_int, out: *mut uv_rusage_t) -> c_int {
+    if out.is_null() {
+        return UV_EINVAL;
+    }
+    let mut u: libc::rusage = std::mem::zeroed();
+    if libc::getrusage(who, &mut u) != 0 {
+        return neg_errno();
+    }
+    *out = uv_rusage_t {
+        ru_utime: uv_timeval_t {
+            tv_sec: u.ru_utime.tv_sec,
+            tv_usec: u.ru_utime.tv_usec,
+        },
+        ru_stime: uv_timeval_t {
+            tv_sec: u.ru_stime.tv_sec,
+            tv_usec: u.ru_stime.tv_usec,
+        },
+        ru_maxrss: u.ru_maxrss as u64,
+        ru_ixrss: u.ru_ixrss as u64,
+        ru_idrss: u.ru_idrss as u64,
+        ru_isrss: u.ru_isrss as u64,
+        ru_minflt: u.ru_minflt as u64,
+        ru_majflt: u.ru_majflt as u64,
+        ru_nswap: u.ru_nswap as u64,
+        ru_inblock: u.ru_inblock as u64,
+        ru_oublock: u.ru_oublock as u64,
+        ru_msgsnd: u.ru_msgsnd as u64,
+        ru_msgrcv: u.ru_msgrcv as u64,
+        ru_nsignals: u.ru_nsignals as u64,
+        ru_nvcsw: u.ru_nvcsw as u64,
+        ru_nivcsw: u.ru_nivcsw as u64,
+    };
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_getrusage(usage: *mut uv_rusage_t) -> c_int {
+    rusage(libc::RUSAGE_SELF, usage)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_getrusage_thread(usage: *mut uv_rusage_t) -> c_int {
+    rusage(libc::RUSAGE_THREAD, usage)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    // All environment mutation lives in this one test: setenv while another
+    // thread reads the environment is not safe in glibc.
+    #[test]
+    fn env_protocol() {
+        unsafe {
+            let name = c"UVRING_OS_TEST_VAR";
+            let mut buf = [0 as c_char; 10];
+            let mut size: size_t;
+            assert_eq!(uv_os_setenv(ptr::null(), c"x".as_ptr()), UV_EINVAL);
+            assert_eq!(
+                uv_os_getenv(name.as_ptr(), buf.as_mut_ptr(), ptr::null_mut()),
+                UV_EINVAL
+            );
+            size = 0;
+            assert_eq!(
+                uv_os_getenv(name.as_ptr(), buf.as_mut_ptr(), &mut size),
+                UV_EINVAL
+            );
+
+            assert_eq!(uv_os_setenv(name.as_ptr(), c"123456789".as_ptr()), 0);
+            size = 10;
+            assert_eq!(uv_os_getenv(name.as_ptr(), buf.as_mut_ptr(), &mut size), 0);
+            assert_eq!(size, 9);
+            assert_eq!(CStr::from_ptr(buf.as_ptr()).to_bytes(), b"123456789");
+            size = 9;
+            assert_eq!(
+                uv_os_getenv(name.as_ptr(), buf.as_mut_ptr(), &mut size),
+                UV_ENOBUFS
+            );
+            assert_eq!(size, 10);
+
+            let mut items: *mut uv_env_item_t = ptr::null_mut();
+            let mut count: c_int = 0;
+            assert_eq!(uv_os_environ(&mut items, &mut count), 0);
+            let found = (0..count as usize)
+                .filter(|&i| {
+                    let it = &*items.add(i);
+                    CStr::from_ptr(it.name) == name
+                        && CStr::from_ptr(it.value).to_bytes() == b"123456789"
+                })
+                .count();
+            assert_eq!(found, 1);
+            uv_os_free_environ(items, count);
+
+            assert_eq!(uv_os_unsetenv(name.as_ptr()), 0);
+            assert_eq!(
+                uv_os_getenv(name.as_ptr(), buf.as_mut_ptr(), &mut size),
+                UV_ENOENT
+            );
+            assert_eq!(uv_os_unsetenv(name.as_ptr()), 0);
+
+            // tmpdir: trailing slash dropped, size protocol.
+            let saved = std::env::var_os("TMPDIR");
+            assert_eq!(uv_os_setenv(c"TMPDIR".as_ptr(), c"/var/tmp/".as_ptr()), 0);
+            let mut big = [0 as c_char; 64];
+            size = 64;
+            assert_eq!(uv_os_tmpdir(big.as_mut_ptr(), &mut size), 0);
+            assert_eq!(CStr::from_ptr(big.as_ptr()).to_bytes(), b"/var/tmp");
+            assert_eq!(size, 8);
+            size = 1;
+            assert_eq!(uv_os_tmpdir(big.as_mut_ptr(), &mut size), UV_ENOBUFS);
+            assert_eq!(size, 10);
+            match saved {
+                Some(v) => {
+                    let v = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(
+                        v.as_os_str(),
+                    ))
+                    .unwrap();
+                    uv_os_setenv(c"TMPDIR".as_ptr(), v.as_ptr());
+                }
+                None => {
+                    uv_os_unsetenv(c"TMPDIR".as_ptr());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn passwd_group_and_host() {
+        unsafe {
+            let mut pwd: uv_passwd_t = std::mem::zeroed();
+            assert_eq!(uv_os_get_passwd(ptr::null_mut()), UV_EINVAL);
+            assert_eq!(uv_os_get_passwd(&mut pwd), 0);
+            assert_eq!(pwd.uid, libc::geteuid() as libc::c_ulong);
+            assert!(!CStr::from_ptr(pwd.username).to_bytes().is_empty());
+            let mut grp: uv_group_t = std::mem::zeroed();
+            assert_eq!(uv_os_get_group(&mut grp, pwd.gid as uv_gid_t), 0);
+            assert_eq!(grp.gid, pwd.gid);
+            assert!(!CStr::from_ptr(grp.groupname).to_bytes().is_empty());
+            uv_os_free_group(&mut grp);
+            assert!(grp.members.is_null());
+            uv_os_free_passwd(&mut pwd);
+            uv_os_free_passwd(&mut pwd);
+            assert!(pwd.username.is_null());
+
+            assert_eq!(uv_os_get_passwd2(&mut pwd, 0), 0);
+            assert_eq!(CStr::from_ptr(pwd.username).to_bytes(), b"root");
+            uv_os_free_passwd(&mut pwd);
+            // A uid nobody has.
+            assert_eq!(uv_os_get_passwd2(&mut pwd, 0x7fff_fff0), UV_ENOENT);
+
+            let mut u: uv_utsname_t = std::mem::zeroed();
+            assert_eq!(uv_os_uname(&mut u), 0);
+            assert_eq!(CStr::from_ptr(u.sysname.as_ptr()).to_bytes(), b"Linux");
+
+            let mut host = [0 as c_char; UV_MAXHOSTNAMESIZE];
+            let mut small: size_t = 1;
+            assert_eq!(uv_os_gethostname(host.as_mut_ptr(), &mut small), UV_ENOBUFS);
+            let mut size = host.len();
+            assert_eq!(uv_os_gethostname(host.as_mut_ptr(), &mut size), 0);
+            assert_eq!(size + 1, small);
+        }
+    }
+
+    #[test]
+    fn paths_and_priority() {
+        unsafe {
+            let mut buf = [0 as c_char; 4096];
+            let mut size: size_t = 1;
+            assert_eq!(uv_cwd(buf.as_mut_ptr(), &mut size), UV_ENOBUFS);
+            let need = size;
+            size = buf.len();
+            assert_eq!(uv_cwd(buf.as_mut_ptr(), &mut size), 0);
+            assert_eq!(size + 1, need);
+
+            size = buf.len();
+            assert_eq!(uv_exepath(buf.as_mut_ptr(), &mut size), 0);
+            let exe = std::fs::read_link("/proc/self/exe").unwrap();
+            assert_eq!(
+                CStr::from_ptr(buf.as_ptr()).to_bytes(),
+                std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str())
+            );
+            size = 2;
+            assert_eq!(uv_exepath(buf.as_mut_ptr(), &mut size), 0);
+            assert_eq!(size, 1);
+            assert_eq!(buf[1], 0);
+            size = 1;
+            assert_eq!(uv_exepath(buf.as_mut_ptr(), &mut size), 0);
+            assert_eq!(size, 0);
+
+            let mut prio = 99;
+            assert_eq!(uv_os_getpriority(0, ptr::null_mut()), UV_EINVAL);
+            assert_eq!(uv_os_getpriority(0, &mut prio), 0);
+            assert_eq!(uv_os_setpriority(0, UV_PRIORITY_LOW + 1), UV_EINVAL);
+            assert_eq!(uv_os_setpriority(0, UV_PRIORITY_HIGHEST - 1), UV_EINVAL);
+
+            let mut ru: uv_rusage_t = std::mem::zeroed();
+            assert_eq!(uv_getrusage(&mut ru), 0);
+            assert!(ru.ru_maxrss > 0);
+            assert_eq!(uv_getrusage_thread(&mut ru), 0);
+            assert!(uv_os_getpid() > 0 && uv_os_getppid() > 0);
+        }
+    }
+}
