@@ -103,9 +103,11 @@ unsafe fn finish_close(h: *mut uv_handle_t) {
         return;
     }
     (*h).flags |= CLOSED;
-    if matches!((*h).type_, UV_TCP | UV_NAMED_PIPE | UV_TTY) {
+    match (*h).type_ {
         // Pending writes, connect and shutdown complete with UV_ECANCELED.
-        crate::stream::destroy(h as *mut uv_stream_t);
+        UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::destroy(h as *mut uv_stream_t),
+        UV_UDP => crate::udp::finish_close(h as *mut uv_udp_t),
+        _ => {}
     }
     unref(h);
     queue::remove(&mut (*h).handle_queue);
@@ -133,6 +135,13 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
         UV_NAMED_PIPE => crate::pipe::close(h as *mut uv_pipe_t),
         UV_TTY => crate::tty::close(h as *mut uv_tty_t),
         UV_SIGNAL => crate::signal::close(h as *mut uv_signal_t),
+        UV_UDP => crate::udp::close(h as *mut uv_udp_t),
+        UV_FS_EVENT => crate::fs_event::close(h as *mut uv_fs_event_t),
+        UV_FS_POLL => {
+            // Queues itself for the closing phase once its timer is closed.
+            crate::fs_poll::close(h as *mut uv_fs_poll_t);
+            return;
+        }
         _ => stop(h),
     }
     make_close_pending(h);

@@ -6,8 +6,9 @@
 
 use crate::abi::*;
 use crate::backend::epoll::Epoll;
-use crate::backend::policy::{self, Choice};
-use crate::backend::{watcher, WAKE_TOKEN};
+use crate::backend::policy::{self, BackendKind, Choice};
+use crate::backend::uring::Uring;
+use crate::backend::{watcher, Backend, Event, INVALID_TOKEN, WAKE_TOKEN};
 use crate::{handle, loop_watcher, queue, timer};
 use libc::{c_int, c_void, size_t};
 use std::collections::BTreeMap;
@@ -55,7 +56,7 @@ pub struct Metrics {
 pub struct LoopInner {
     /// First field, read by worker threads without touching the rest.
     shared: *const LoopShared,
-    pub backend: Epoll,
+    pub backend: Backend,
     pub choice: Choice,
     /// Active timers by (due time, start order).
     pub timers: BTreeMap<(u64, u64), *mut uv_timer_t>,
@@ -69,7 +70,28 @@ pub struct LoopInner {
     pub watchers: Vec<*mut uv__io_t>,
     /// The events being dispatched, so that closing a descriptor mid-batch
     /// can void its entries (see watcher::invalidate_fd).
-    pub batch: *mut [libc::epoll_event],
+    pub batch: *mut [Event],
+    /// Spare event buffer, reused across turns.
+    events: Vec<Event>,
+}
+
+const RING_ENTRIES: u32 = 256;
+
+/// Builds the backend the policy picks, with the wake-up descriptor armed.
+fn make_backend(wake_fd: c_int, sqpoll: bool) -> Result<(Backend, Choice), c_int> {
+    let mut choice = policy::choose();
+    if choice.kind == BackendKind::IoUring {
+        match Uring::new(RING_ENTRIES, sqpoll && choice.forced) {
+            Ok(mut u) => {
+                u.set_wake_fd(wake_fd);
+                return Ok((Backend::Uring(Box::new(u)), choice));
+            }
+            Err(e) => choice = policy::setup_failed(e),
+        }
+    }
+    let e = Epoll::new()?;
+    e.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN)?;
+    Ok((Backend::Epoll(e), choice))
 }
 
 impl Drop for LoopInner {
@@ -141,21 +163,19 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
     (*loop_).signal_io_watcher.fd = -1;
     (*loop_).inotify_read_watcher.fd = -1;
 
-    let choice = policy::choose();
-    let backend = match Epoll::new() {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
     let wake_fd = match new_eventfd() {
         Ok(fd) => fd,
         Err(e) => return e,
     };
-    if let Err(e) = backend.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN) {
-        libc::close(wake_fd);
-        return e;
-    }
+    let (backend, choice) = match make_backend(wake_fd, false) {
+        Ok(b) => b,
+        Err(e) => {
+            libc::close(wake_fd);
+            return e;
+        }
+    };
     policy::announce(&choice);
-    (*loop_).backend_fd = backend.fd;
+    (*loop_).backend_fd = backend.fd();
     (*loop_).async_io_watcher.fd = wake_fd;
     let shared = Arc::new(LoopShared {
         done: Mutex::new(Vec::new()),
@@ -173,6 +193,7 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
         current_timeout: 0,
         watchers: Vec::new(),
         batch: std::ptr::slice_from_raw_parts_mut(std::ptr::null_mut(), 0),
+        events: Vec::new(),
     });
     (*loop_).internal_fields = Box::into_raw(inner) as *mut c_void;
     uv_update_time(loop_);
@@ -197,6 +218,7 @@ pub unsafe extern "C" fn uv_loop_close(loop_: *mut uv_loop_t) -> c_int {
         q = (*q).next;
     }
     crate::signal::loop_close(loop_);
+    crate::fs_event::loop_close(loop_);
     drop(Box::from_raw(inner(loop_)));
     (*loop_).internal_fields = std::ptr::null_mut();
     (*loop_).backend_fd = -1;
@@ -346,35 +368,39 @@ pub unsafe extern "C" fn uv_loop_configure(
         }
         UV_LOOP_USE_IO_URING_SQPOLL => {
             (*inner).sqpoll_requested = true;
+            // Only a forced io_uring loop gets a polling kernel thread.
+            if (*inner).backend.is_uring() && (*inner).choice.forced {
+                return rebuild_backend(loop_);
+            }
             0
         }
         _ => -libc::ENOSYS,
     }
 }
 
-/// Gives a forked child its own kernel objects: the parent's epoll set and
-/// eventfd must not be shared.
-#[no_mangle]
-pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
+/// Replaces the loop's backend and wake-up descriptor with fresh ones and
+/// registers every watcher again: after fork (the child must not share the
+/// parent's epoll set or ring) and when SQPOLL is requested.
+unsafe fn rebuild_backend(loop_: *mut uv_loop_t) -> c_int {
     let inner = inner(loop_);
-    let backend = match Epoll::new() {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
     let wake_fd = match new_eventfd() {
         Ok(fd) => fd,
         Err(e) => return e,
     };
-    if let Err(e) = backend.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN) {
-        libc::close(wake_fd);
-        return e;
-    }
+    let (backend, choice) = match make_backend(wake_fd, (*inner).sqpoll_requested) {
+        Ok(b) => b,
+        Err(e) => {
+            libc::close(wake_fd);
+            return e;
+        }
+    };
     let shared = &*(*inner).shared;
     let old = shared.wake_fd.swap(wake_fd, Ordering::AcqRel);
     libc::close(old);
     (*inner).backend = backend;
-    (*loop_).backend_fd = (*inner).backend.fd;
-    // Every watcher must be registered again with the new epoll set.
+    (*inner).choice = choice;
+    (*loop_).backend_fd = (*inner).backend.fd();
+    (*loop_).async_io_watcher.fd = wake_fd;
     let table: Vec<*mut uv__io_t> = (*inner).watchers.clone();
     for w in table {
         if !w.is_null() {
@@ -384,10 +410,25 @@ pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
             }
         }
     }
-    (*loop_).async_io_watcher.fd = wake_fd;
-    // Wake once so that sends and finished work from before the fork are seen.
+    // Wake once so that sends and finished work from before are seen.
     shared.wake();
-    crate::signal::loop_fork(loop_)
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
+    if loop_.is_null() || (*loop_).internal_fields.is_null() {
+        return -libc::EINVAL;
+    }
+    let err = rebuild_backend(loop_);
+    if err != 0 {
+        return err;
+    }
+    let err = crate::signal::loop_fork(loop_);
+    if err != 0 {
+        return err;
+    }
+    crate::fs_event::loop_fork(loop_)
 }
 
 #[repr(C)]
@@ -507,10 +548,28 @@ unsafe fn on_wake(loop_: *mut uv_loop_t) {
     crate::async_::dispatch(loop_);
 }
 
+/// Hands queued interest changes to the backend; on io_uring also re-arms
+/// the one-shot polls that fired for watchers still interested.
+unsafe fn prepare_backend(loop_: *mut uv_loop_t) {
+    let li = inner(loop_);
+    if let Backend::Uring(u) = &mut (*li).backend {
+        for fd in u.take_rearm() {
+            let w = watcher::owner(loop_, fd);
+            if !w.is_null() && (*w).pevents != 0 {
+                (*w).events = 0;
+                if queue::is_empty(&(*w).watcher_queue) {
+                    queue::insert_tail(&mut (*loop_).watcher_queue, &mut (*w).watcher_queue);
+                }
+            }
+        }
+    }
+    watcher::flush(loop_);
+}
+
 /// Waits for events for at most `timeout` ms and dispatches them.
 unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
-    watcher::flush(loop_);
-    let mut events: [libc::epoll_event; 1024] = std::mem::zeroed();
+    prepare_backend(loop_);
+    let mut events = std::mem::take(&mut (*inner(loop_)).events);
     let base = (*loop_).time;
     let mut real_timeout = timeout;
     let mut rounds = 48;
@@ -527,34 +586,34 @@ unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
         }
         (*inner(loop_)).current_timeout = timeout;
         let block_sigprof = (*inner(loop_)).block_sigprof;
+        events.clear();
         let r = (*inner(loop_))
             .backend
             .wait(&mut events, timeout, block_sigprof);
         uv_update_time(loop_);
-        let nfds = match r {
-            Ok(0) | Err(_) => {
-                if reset_timeout {
-                    timeout = user_timeout;
-                    reset_timeout = false;
-                } else if r.is_ok() {
-                    return;
-                }
-                // Interrupted (EINTR) or the zero-timeout first look: wait again.
-                if timeout == 0 {
-                    return;
-                }
-                if timeout > 0 {
-                    real_timeout -= ((*loop_).time - base) as c_int;
-                    if real_timeout <= 0 {
-                        return;
-                    }
-                    timeout = real_timeout;
-                }
-                continue;
+        let got = events.len();
+        if got == 0 {
+            if reset_timeout {
+                timeout = user_timeout;
+                reset_timeout = false;
+            } else if r.is_ok() {
+                break;
             }
-            Ok(n) => n,
-        };
-        let nevents = dispatch(loop_, &mut events[..nfds]);
+            // Interrupted (EINTR: stopped or traced) or the zero-timeout first
+            // look: wait again for what is left of the timeout.
+            if timeout == 0 {
+                break;
+            }
+            if timeout > 0 {
+                real_timeout -= ((*loop_).time - base) as c_int;
+                if real_timeout <= 0 {
+                    break;
+                }
+                timeout = real_timeout;
+            }
+            continue;
+        }
+        let nevents = dispatch(loop_, &mut events);
         let inner = inner(loop_);
         (*inner).metrics.events += nevents;
         if reset_timeout {
@@ -564,42 +623,46 @@ unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
         }
         if nevents != 0 {
             rounds -= 1;
-            if nfds == events.len() && rounds != 0 {
+            if got >= 1024 && rounds != 0 {
                 timeout = 0;
+                prepare_backend(loop_);
                 continue;
             }
-            return;
+            break;
         }
         if timeout == 0 {
-            return;
+            break;
         }
         if timeout > 0 {
             real_timeout -= ((*loop_).time - base) as c_int;
             if real_timeout <= 0 {
-                return;
+                break;
             }
             timeout = real_timeout;
         }
+        prepare_backend(loop_);
     }
+    events.clear();
+    (*inner(loop_)).events = events;
 }
 
 /// Hands a batch of kernel events to their watchers; returns how many were
 /// delivered. Callbacks may close any descriptor, so entries are re-read
 /// each time, and the signal watcher runs last as in libuv.
-unsafe fn dispatch(loop_: *mut uv_loop_t, batch: &mut [libc::epoll_event]) -> u64 {
+unsafe fn dispatch(loop_: *mut uv_loop_t, batch: &mut [Event]) -> u64 {
     let li = inner(loop_);
     let saved = (*li).batch;
-    let batch: *mut [libc::epoll_event] = batch;
+    let batch: *mut [Event] = batch;
     (*li).batch = batch;
     let len = batch.len();
-    let base = batch as *mut libc::epoll_event;
+    let base = batch as *mut Event;
     let signal_fd = (*loop_).signal_io_watcher.fd;
     let mut have_signals = false;
     let mut nevents = 0u64;
     for i in 0..len {
         let ev = base.add(i).read();
-        let token = ev.u64;
-        if token == watcher::INVALID_TOKEN {
+        let token = ev.token;
+        if token == INVALID_TOKEN {
             continue;
         }
         if token == WAKE_TOKEN {
@@ -671,6 +734,17 @@ pub unsafe extern "C" fn uv_run(loop_: *mut uv_loop_t, mode: c_int) -> c_int {
     }
     if (*loop_).stop_flag != 0 {
         (*loop_).stop_flag = 0;
+    }
+    // An embedder may now poll uv_backend_fd: the ring must already hold
+    // every poll request, or it would never become readable.
+    if (*inner(loop_)).backend.is_uring() {
+        prepare_backend(loop_);
+        if let Backend::Uring(u) = &mut (*inner(loop_)).backend {
+            u.arm_wake();
+            if u.has_queued() {
+                u.submit();
+            }
+        }
     }
     r as c_int
 }

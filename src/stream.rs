@@ -258,6 +258,14 @@ pub unsafe extern "C" fn uv_accept(server: *mut uv_stream_t, client: *mut uv_str
             }
             e
         }
+        // A UDP socket passed over an IPC pipe.
+        UV_UDP => {
+            let e = crate::udp::uv_udp_open(client as *mut uv_udp_t, (*server).accepted_fd);
+            if e != 0 {
+                libc::close((*server).accepted_fd);
+            }
+            e
+        }
         _ => return -libc::EINVAL,
     };
     if err == 0 {

@@ -102,23 +102,20 @@ pub unsafe fn is_active(w: *const uv__io_t, events: c_uint) -> bool {
 pub unsafe fn invalidate_fd(loop_: *mut uv_loop_t, fd: c_int) {
     let li = inner(loop_);
     let batch = (*li).batch;
-    let base = batch as *mut libc::epoll_event;
+    let base = batch as *mut super::Event;
     for i in 0..batch.len() {
         let ev = base.add(i);
-        if (*ev).u64 == fd as u64 {
-            (*ev).u64 = INVALID_TOKEN;
+        if (*ev).token == fd as u64 {
+            (*ev).token = super::INVALID_TOKEN;
         }
     }
     (*li).backend.remove(fd);
 }
 
-/// Token of a batch entry whose descriptor was closed during dispatch.
-pub const INVALID_TOKEN: u64 = u64::MAX - 1;
-
 /// Whether the kernel can watch `fd` at all (regular files cannot be).
 pub unsafe fn check_fd(loop_: *mut uv_loop_t, fd: c_int) -> c_int {
     let li = inner(loop_);
-    match (*li).backend.add_probe(fd) {
+    match (*li).backend.check_fd(fd) {
         Ok(()) => 0,
         Err(e) => e,
     }
@@ -134,9 +131,7 @@ pub unsafe fn flush(loop_: *mut uv_loop_t) {
         (*w).events = (*w).pevents;
         // A failure here means the descriptor was closed behind our back;
         // libuv aborts, we leave it to the next read/write to report.
-        let _ = (*inner(loop_))
-            .backend
-            .set((*w).fd, (*w).pevents, (*w).fd as u64);
+        let _ = (*inner(loop_)).backend.set((*w).fd, (*w).pevents);
     }
 }
 

@@ -1,0 +1,326 @@
+//! uv_fs_event_*: file change notification through inotify.
+//!
+//! One inotify descriptor per loop (`loop->inotify_fd`), read by the loop's
+//! `inotify_read_watcher`. Handles watching the same path share the kernel's
+//! watch descriptor: `loop->inotify_watchers` points at a map from watch
+//! descriptor to the list of handles on it.
+//! UV_FS_EVENT_RECURSIVE is ignored on Linux, as in libuv.
+
+use crate::abi::*;
+use crate::backend::watcher::{self, POLLIN};
+use crate::{handle, queue};
+use libc::{c_char, c_int, c_uint, c_void, size_t};
+use std::collections::BTreeMap;
+use std::ffi::{CStr, CString};
+
+pub const UV_RENAME: c_int = 1;
+pub const UV_CHANGE: c_int = 2;
+
+pub type uv_fs_event_cb = unsafe extern "C" fn(*mut uv_fs_event_t, *const c_char, c_int, c_int);
+
+/// The handles watching one inotify watch descriptor.
+struct WatchList {
+    /// Queue of uv_fs_event_t::watchers nodes.
+    handles: uv__queue,
+    /// Set while callbacks run, so that a stop from a callback does not
+    /// free the list being walked.
+    iterating: bool,
+    path: CString,
+    wd: c_int,
+}
+
+type Watches = BTreeMap<c_int, *mut WatchList>;
+
+unsafe fn watches(loop_: *mut uv_loop_t) -> *mut Watches {
+    if (*loop_).inotify_watchers.is_null() {
+        (*loop_).inotify_watchers = Box::into_raw(Box::<Watches>::default()) as *mut c_void;
+    }
+    (*loop_).inotify_watchers as *mut Watches
+}
+
+unsafe fn find(loop_: *mut uv_loop_t, wd: c_int) -> *mut WatchList {
+    (*watches(loop_))
+        .get(&wd)
+        .copied()
+        .unwrap_or(std::ptr::null_mut())
+}
+
+unsafe fn cb_of(h: *const uv_fs_event_t) -> Option<uv_fs_event_cb> {
+    std::mem::transmute::<*mut c_void, Option<uv_fs_event_cb>>((*h).cb)
+}
+
+/// Drops the list (and the kernel's watch) once no handle uses it.
+unsafe fn maybe_free(loop_: *mut uv_loop_t, w: *mut WatchList) {
+    if (*w).iterating || !queue::is_empty(&(*w).handles) {
+        return;
+    }
+    (*watches(loop_)).remove(&(*w).wd);
+    libc::inotify_rm_watch((*loop_).inotify_fd, (*w).wd);
+    drop(Box::from_raw(w));
+}
+
+unsafe fn init_inotify(loop_: *mut uv_loop_t) -> c_int {
+    if (*loop_).inotify_fd != -1 {
+        return 0;
+    }
+    let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
+    if fd < 0 {
+        return -*libc::__errno_location();
+    }
+    (*loop_).inotify_fd = fd;
+    watcher::init(&mut (*loop_).inotify_read_watcher, Some(on_inotify), fd);
+    watcher::start(loop_, &mut (*loop_).inotify_read_watcher, POLLIN);
+    0
+}
+
+fn basename(path: &CStr) -> *const c_char {
+    let b = path.to_bytes();
+    match b.iter().rposition(|&c| c == b'/') {
+        Some(i) => unsafe { path.as_ptr().add(i + 1) },
+        None => path.as_ptr(),
+    }
+}
+
+/// Calls every handle on `w` with one event. Each handle is moved back to
+/// the list before its callback, which may stop (or start) any handle.
+unsafe fn deliver(loop_: *mut uv_loop_t, w: *mut WatchList, name: *const c_char, events: c_int) {
+    (*w).iterating = true;
+    let mut pending = uv__queue {
+        next: std::ptr::null_mut(),
+        prev: std::ptr::null_mut(),
+    };
+    let pending_ptr: *mut uv__queue = &mut pending;
+    queue::move_all(&mut (*w).handles, pending_ptr);
+    while !queue::is_empty(pending_ptr) {
+        let q = queue::head(pending_ptr);
+        queue::remove(q);
+        queue::insert_tail(&mut (*w).handles, q);
+        let h = crate::container_of!(q, uv_fs_event_t, watchers);
+        if let Some(cb) = cb_of(h) {
+            cb(h, name, events, 0);
+        }
+    }
+    (*w).iterating = false;
+    maybe_free(loop_, w);
+}
+
+#[repr(C, align(8))]
+struct EventBuf([u8; 4096]);
+
+unsafe extern "C" fn on_inotify(loop_: *mut uv_loop_t, _w: *mut uv__io_t, _events: c_uint) {
+    let mut buf = EventBuf([0; 4096]);
+    loop {
+        // A callback may have closed the loop's descriptor (loop fork).
+        let fd = (*loop_).inotify_fd;
+        if fd == -1 {
+            return;
+        }
+        let n = libc::read(fd, buf.0.as_mut_ptr() as *mut c_void, buf.0.len());
+        if n < 0 {
+            if *libc::__errno_location() == libc::EINTR {
+                continue;
+            }
+            return;
+        }
+        if n == 0 {
+            return;
+        }
+        let n = n as usize;
+        let hdr = std::mem::size_of::<libc::inotify_event>();
+        let mut off = 0;
+        while off + hdr <= n {
+            let e = buf.0.as_ptr().add(off) as *const libc::inotify_event;
+            let (wd, mask, len) = ((*e).wd, (*e).mask, (*e).len as usize);
+            off += hdr + len;
+            let mut events = 0;
+            if mask & (libc::IN_ATTRIB | libc::IN_MODIFY) != 0 {
+                events |= UV_CHANGE;
+            }
+            if mask & !(libc::IN_ATTRIB | libc::IN_MODIFY) != 0 {
+                events |= UV_RENAME;
+            }
+            let w = find(loop_, wd);
+            if w.is_null() {
+                // Nobody watches it any more.
+                continue;
+            }
+            // For a watched file (not a directory) inotify gives no name;
+            // libuv reports the file's own basename instead.
+            let name = if len > 0 {
+                (e as *const u8).add(hdr) as *const c_char
+            } else {
+                basename(&(*w).path)
+            };
+            deliver(loop_, w, name, events);
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_fs_event_init(loop_: *mut uv_loop_t, h: *mut uv_fs_event_t) -> c_int {
+    if loop_.is_null() || h.is_null() {
+        return -libc::EINVAL;
+    }
+    handle::init(loop_, h as *mut uv_handle_t, UV_FS_EVENT);
+    (*h).path = std::ptr::null_mut();
+    (*h).cb = std::ptr::null_mut();
+    (*h).wd = -1;
+    queue::init(&mut (*h).watchers);
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_fs_event_start(
+    h: *mut uv_fs_event_t,
+    cb: Option<uv_fs_event_cb>,
+    path: *const c_char,
+    _flags: c_uint,
+) -> c_int {
+    if h.is_null() || path.is_null() {
+        return -libc::EINVAL;
+    }
+    if handle::is_active(h as *const uv_handle_t) {
+        return -libc::EINVAL;
+    }
+    let loop_ = (*h).h.loop_;
+    let err = init_inotify(loop_);
+    if err != 0 {
+        return err;
+    }
+    let mask = libc::IN_ATTRIB
+        | libc::IN_CREATE
+        | libc::IN_MODIFY
+        | libc::IN_DELETE
+        | libc::IN_DELETE_SELF
+        | libc::IN_MOVE_SELF
+        | libc::IN_MOVED_FROM
+        | libc::IN_MOVED_TO;
+    let wd = libc::inotify_add_watch((*loop_).inotify_fd, path, mask);
+    if wd == -1 {
+        return -*libc::__errno_location();
+    }
+    let mut w = find(loop_, wd);
+    if w.is_null() {
+        w = Box::into_raw(Box::new(WatchList {
+            handles: uv__queue {
+                next: std::ptr::null_mut(),
+                prev: std::ptr::null_mut(),
+            },
+            iterating: false,
+            path: CStr::from_ptr(path).to_owned(),
+            wd,
+        }));
+        queue::init(&mut (*w).handles);
+        (*watches(loop_)).insert(wd, w);
+    }
+    handle::start(h as *mut uv_handle_t);
+    queue::insert_tail(&mut (*w).handles, &mut (*h).watchers);
+    // Shared with the list; cleared when the handle stops.
+    (*h).path = (*w).path.as_ptr() as *mut c_char;
+    (*h).cb = cb.map_or(std::ptr::null_mut(), |f| f as *mut c_void);
+    (*h).wd = wd;
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_fs_event_stop(h: *mut uv_fs_event_t) -> c_int {
+    if h.is_null() || !handle::is_active(h as *const uv_handle_t) {
+        return 0;
+    }
+    let loop_ = (*h).h.loop_;
+    let w = find(loop_, (*h).wd);
+    (*h).wd = -1;
+    (*h).path = std::ptr::null_mut();
+    handle::stop(h as *mut uv_handle_t);
+    queue::remove(&mut (*h).watchers);
+    if !w.is_null() {
+        maybe_free(loop_, w);
+    }
+    0
+}
+
+pub unsafe fn close(h: *mut uv_fs_event_t) {
+    uv_fs_event_stop(h);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_fs_event_getpath(
+    h: *mut uv_fs_event_t,
+    buffer: *mut c_char,
+    size: *mut size_t,
+) -> c_int {
+    if buffer.is_null() || size.is_null() || *size == 0 {
+        return -libc::EINVAL;
+    }
+    if !handle::is_active(h as *const uv_handle_t) || (*h).path.is_null() {
+        *size = 0;
+        return -libc::EINVAL;
+    }
+    copy_path((*h).path, buffer, size)
+}
+
+/// Copies a path out as uv_fs_event_getpath/uv_fs_poll_getpath do:
+/// UV_ENOBUFS with the size needed (NUL included) when it does not fit,
+/// else the length without the NUL.
+pub unsafe fn copy_path(path: *const c_char, buffer: *mut c_char, size: *mut size_t) -> c_int {
+    let len = libc::strlen(path);
+    if len >= *size {
+        *size = len + 1;
+        return -libc::ENOBUFS;
+    }
+    std::ptr::copy_nonoverlapping(path, buffer, len);
+    *buffer.add(len) = 0;
+    *size = len;
+    0
+}
+
+/// uv_loop_close's part: the inotify descriptor and the watch lists.
+/// Every fs_event handle is closed by then.
+pub unsafe fn loop_close(loop_: *mut uv_loop_t) {
+    if (*loop_).inotify_fd != -1 {
+        watcher::close(loop_, &mut (*loop_).inotify_read_watcher);
+        libc::close((*loop_).inotify_fd);
+        (*loop_).inotify_fd = -1;
+    }
+    if !(*loop_).inotify_watchers.is_null() {
+        let map = Box::from_raw((*loop_).inotify_watchers as *mut Watches);
+        for (_, w) in map.into_iter() {
+            drop(Box::from_raw(w));
+        }
+        (*loop_).inotify_watchers = std::ptr::null_mut();
+    }
+}
+
+/// uv_loop_fork's part: the child gets its own inotify descriptor and every
+/// active handle is watched again through it.
+pub unsafe fn loop_fork(loop_: *mut uv_loop_t) -> c_int {
+    if (*loop_).inotify_fd == -1 {
+        return 0;
+    }
+    // Collect the handles with their paths, stop them all, start afresh.
+    let mut restart: Vec<(*mut uv_fs_event_t, CString)> = Vec::new();
+    let lists: Vec<*mut WatchList> = (*watches(loop_)).values().copied().collect();
+    for w in lists {
+        let head: *mut uv__queue = &mut (*w).handles;
+        let mut q = (*head).next;
+        while q != head {
+            let h = crate::container_of!(q, uv_fs_event_t, watchers);
+            restart.push((h, (*w).path.clone()));
+            q = (*q).next;
+        }
+    }
+    for (h, _) in &restart {
+        uv_fs_event_stop(*h);
+    }
+    watcher::close(loop_, &mut (*loop_).inotify_read_watcher);
+    libc::close((*loop_).inotify_fd);
+    (*loop_).inotify_fd = -1;
+    for (h, path) in restart {
+        let cb = cb_of(h);
+        let err = uv_fs_event_start(h, cb, path.as_ptr(), 0);
+        if err != 0 {
+            return err;
+        }
+    }
+    0
+}

@@ -1,0 +1,347 @@
+//! uv_fs_poll_*: watch a path by stat()ing it every `interval` ms and
+//! reporting changes.
+//!
+//! Each start..stop period owns a context (`handle->poll_ctx`) with an
+//! internal timer and a stat request run on the pool. A stop cannot free the
+//! context while its stat is in flight, so contexts of earlier periods are
+//! chained through `previous` until their timer has closed; the handle's own
+//! close completes only after the last of them.
+
+use crate::abi::*;
+use crate::pool::WorkKind;
+use crate::{handle, timer};
+use libc::{c_char, c_int, c_uint, size_t};
+use std::ffi::{CStr, CString};
+use std::ptr::null_mut;
+
+pub type uv_fs_poll_cb =
+    unsafe extern "C" fn(*mut uv_fs_poll_t, c_int, *const uv_stat_t, *const uv_stat_t);
+
+struct PollCtx {
+    parent: *mut uv_fs_poll_t,
+    /// 0 before the first result, 1 after a successful stat, else the last
+    /// error: an error is reported once, not on every poll.
+    busy_polling: c_int,
+    interval: u64,
+    start_time: u64,
+    loop_: *mut uv_loop_t,
+    poll_cb: Option<uv_fs_poll_cb>,
+    timer: uv_timer_t,
+    work: uv__work,
+    /// Filled by the worker.
+    result: c_int,
+    fresh: uv_stat_t,
+    /// The last successful stat.
+    statbuf: uv_stat_t,
+    previous: *mut PollCtx,
+    path: CString,
+}
+
+static ZERO_STAT: uv_stat_t = uv_stat_t {
+    st_dev: 0,
+    st_mode: 0,
+    st_nlink: 0,
+    st_uid: 0,
+    st_gid: 0,
+    st_rdev: 0,
+    st_ino: 0,
+    st_size: 0,
+    st_blksize: 0,
+    st_blocks: 0,
+    st_flags: 0,
+    st_gen: 0,
+    st_atim: uv_timespec_t {
+        tv_sec: 0,
+        tv_nsec: 0,
+    },
+    st_mtim: uv_timespec_t {
+        tv_sec: 0,
+        tv_nsec: 0,
+    },
+    st_ctim: uv_timespec_t {
+        tv_sec: 0,
+        tv_nsec: 0,
+    },
+    st_birthtim: uv_timespec_t {
+        tv_sec: 0,
+        tv_nsec: 0,
+    },
+};
+
+fn ts(sec: i64, nsec: i64) -> uv_timespec_t {
+    uv_timespec_t {
+        tv_sec: sec as libc::c_long,
+        tv_nsec: nsec as libc::c_long,
+    }
+}
+
+/// stat(2) of `path` into libuv's uv_stat_t, through statx where the
+/// kernel has it (for the birth time), as uv_fs_stat does.
+pub unsafe fn stat_path(path: *const c_char, out: &mut uv_stat_t) -> c_int {
+    let mut sx: libc::statx = std::mem::zeroed();
+    let r = libc::statx(
+        libc::AT_FDCWD,
+        path,
+        libc::AT_STATX_SYNC_AS_STAT,
+        libc::STATX_BASIC_STATS | libc::STATX_BTIME,
+        &mut sx,
+    );
+    if r == 0 {
+        *out = uv_stat_t {
+            st_dev: libc::makedev(sx.stx_dev_major, sx.stx_dev_minor),
+            st_mode: sx.stx_mode as u64,
+            st_nlink: sx.stx_nlink as u64,
+            st_uid: sx.stx_uid as u64,
+            st_gid: sx.stx_gid as u64,
+            st_rdev: libc::makedev(sx.stx_rdev_major, sx.stx_rdev_minor),
+            st_ino: sx.stx_ino,
+            st_size: sx.stx_size,
+            st_blksize: sx.stx_blksize as u64,
+            st_blocks: sx.stx_blocks,
+            st_flags: 0,
+            st_gen: 0,
+            st_atim: ts(sx.stx_atime.tv_sec, sx.stx_atime.tv_nsec as i64),
+            st_mtim: ts(sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec as i64),
+            st_ctim: ts(sx.stx_ctime.tv_sec, sx.stx_ctime.tv_nsec as i64),
+            st_birthtim: ts(sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec as i64),
+        };
+        return 0;
+    }
+    let e = *libc::__errno_location();
+    if e != libc::ENOSYS && e != libc::EPERM && e != libc::EOPNOTSUPP {
+        return -e;
+    }
+    // No statx (old kernel or a seccomp filter): plain stat, no birth time.
+    let mut st: libc::stat = std::mem::zeroed();
+    if libc::stat(path, &mut st) != 0 {
+        return -*libc::__errno_location();
+    }
+    *out = uv_stat_t {
+        st_dev: st.st_dev,
+        st_mode: st.st_mode as u64,
+        st_nlink: st.st_nlink as u64,
+        st_uid: st.st_uid as u64,
+        st_gid: st.st_gid as u64,
+        st_rdev: st.st_rdev,
+        st_ino: st.st_ino,
+        st_size: st.st_size as u64,
+        st_blksize: st.st_blksize as u64,
+        st_blocks: st.st_blocks as u64,
+        st_flags: 0,
+        st_gen: 0,
+        st_atim: ts(st.st_atime, st.st_atime_nsec),
+        st_mtim: ts(st.st_mtime, st.st_mtime_nsec),
+        st_ctim: ts(st.st_ctime, st.st_ctime_nsec),
+        st_birthtim: ts(st.st_ctime, st.st_ctime_nsec),
+    };
+    0
+}
+
+/// The fields libuv compares to decide that a file changed.
+fn same(a: &uv_stat_t, b: &uv_stat_t) -> bool {
+    a.st_ctim.tv_nsec == b.st_ctim.tv_nsec
+        && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec
+        && a.st_birthtim.tv_nsec == b.st_birthtim.tv_nsec
+        && a.st_ctim.tv_sec == b.st_ctim.tv_sec
+        && a.st_mtim.tv_sec == b.st_mtim.tv_sec
+        && a.st_birthtim.tv_sec == b.st_birthtim.tv_sec
+        && a.st_size == b.st_size
+        && a.st_mode == b.st_mode
+        && a.st_uid == b.st_uid
+        && a.st_gid == b.st_gid
+        && a.st_ino == b.st_ino
+        && a.st_dev == b.st_dev
+        && a.st_flags == b.st_flags
+        && a.st_gen == b.st_gen
+}
+
+unsafe extern "C" fn stat_work(w: *mut uv__work) {
+    let ctx = crate::container_of!(w, PollCtx, work);
+    let mut st = ZERO_STAT;
+    (*ctx).result = stat_path((*ctx).path.as_ptr(), &mut st);
+    (*ctx).fresh = st;
+}
+
+/// Starts one stat of the context's path on the pool. Counted as a request
+/// in flight, as libuv's uv_fs_stat is.
+unsafe fn submit_stat(ctx: *mut PollCtx) {
+    crate::req::register((*ctx).loop_);
+    crate::work::submit(
+        (*ctx).loop_,
+        &mut (*ctx).work,
+        WorkKind::FastIo,
+        stat_work,
+        stat_done,
+    );
+}
+
+unsafe fn still_wanted(ctx: *mut PollCtx) -> bool {
+    let h = (*ctx).parent;
+    handle::is_active(h as *const uv_handle_t)
+        && !handle::is_closing(h as *const uv_handle_t)
+        && (*h).poll_ctx == ctx as *mut libc::c_void
+}
+
+unsafe extern "C" fn stat_done(w: *mut uv__work, status: c_int) {
+    let ctx = crate::container_of!(w, PollCtx, work);
+    crate::req::unregister((*ctx).loop_);
+    let h = (*ctx).parent;
+    if still_wanted(ctx) {
+        let result = if status != 0 { status } else { (*ctx).result };
+        if result != 0 {
+            if (*ctx).busy_polling != result {
+                // prev is the last good stat (zeros if none), curr zeros.
+                let prev = (*ctx).statbuf;
+                if let Some(cb) = (*ctx).poll_cb {
+                    cb(h, result, &prev, &ZERO_STAT);
+                }
+                (*ctx).busy_polling = result;
+            }
+        } else {
+            let fresh = (*ctx).fresh;
+            if (*ctx).busy_polling != 0
+                && ((*ctx).busy_polling < 0 || !same(&(*ctx).statbuf, &fresh))
+            {
+                let prev = (*ctx).statbuf;
+                if let Some(cb) = (*ctx).poll_cb {
+                    cb(h, 0, &prev, &fresh);
+                }
+            }
+            (*ctx).statbuf = fresh;
+            (*ctx).busy_polling = 1;
+        }
+    }
+    // The callback may have stopped, closed or restarted the handle.
+    if !still_wanted(ctx) {
+        crate::handle::uv_close(
+            &mut (*ctx).timer as *mut uv_timer_t as *mut uv_handle_t,
+            Some(timer_closed),
+        );
+        return;
+    }
+    // Next poll one interval after this one started, whatever the stat took.
+    let elapsed = (*(*ctx).loop_).time.saturating_sub((*ctx).start_time);
+    let delay = (*ctx).interval - elapsed % (*ctx).interval;
+    timer::uv_timer_start(&mut (*ctx).timer, Some(on_timer), delay, 0);
+}
+
+unsafe extern "C" fn on_timer(t: *mut uv_timer_t) {
+    let ctx = crate::container_of!(t, PollCtx, timer);
+    (*ctx).start_time = (*(*ctx).loop_).time;
+    submit_stat(ctx);
+}
+
+unsafe extern "C" fn timer_closed(t: *mut uv_handle_t) {
+    let ctx = crate::container_of!(t, PollCtx, timer);
+    let h = (*ctx).parent;
+    if (*h).poll_ctx == ctx as *mut libc::c_void {
+        (*h).poll_ctx = (*ctx).previous as *mut libc::c_void;
+        if (*h).poll_ctx.is_null() && handle::is_closing(h as *const uv_handle_t) {
+            handle::make_close_pending(h as *mut uv_handle_t);
+        }
+    } else {
+        // Unlink from the chain of earlier periods.
+        let mut it = (*h).poll_ctx as *mut PollCtx;
+        while !it.is_null() && (*it).previous != ctx {
+            it = (*it).previous;
+        }
+        if !it.is_null() {
+            (*it).previous = (*ctx).previous;
+        }
+    }
+    drop(Box::from_raw(ctx));
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_fs_poll_init(loop_: *mut uv_loop_t, h: *mut uv_fs_poll_t) -> c_int {
+    if loop_.is_null() || h.is_null() {
+        return -libc::EINVAL;
+    }
+    handle::init(loop_, h as *mut uv_handle_t, UV_FS_POLL);
+    (*h).poll_ctx = null_mut();
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_fs_poll_start(
+    h: *mut uv_fs_poll_t,
+    cb: Option<uv_fs_poll_cb>,
+    path: *const c_char,
+    interval: c_uint,
+) -> c_int {
+    if h.is_null() || path.is_null() {
+        return -libc::EINVAL;
+    }
+    if handle::is_active(h as *const uv_handle_t) {
+        return 0;
+    }
+    let loop_ = (*h).h.loop_;
+    let ctx = Box::into_raw(Box::new(PollCtx {
+        parent: h,
+        busy_polling: 0,
+        interval: if interval == 0 { 1 } else { interval as u64 },
+        start_time: (*loop_).time,
+        loop_,
+        poll_cb: cb,
+        timer: std::mem::zeroed(),
+        work: std::mem::zeroed(),
+        result: 0,
+        fresh: ZERO_STAT,
+        statbuf: ZERO_STAT,
+        previous: (*h).poll_ctx as *mut PollCtx,
+        path: CStr::from_ptr(path).to_owned(),
+    }));
+    timer::uv_timer_init(loop_, &mut (*ctx).timer);
+    // Internal and unreferenced: only the fs_poll handle keeps the loop alive.
+    (*ctx).timer.h.flags |= handle::INTERNAL;
+    handle::unref(&mut (*ctx).timer as *mut uv_timer_t as *mut uv_handle_t);
+    submit_stat(ctx);
+    (*h).poll_ctx = ctx as *mut libc::c_void;
+    handle::start(h as *mut uv_handle_t);
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_fs_poll_stop(h: *mut uv_fs_poll_t) -> c_int {
+    if h.is_null() || !handle::is_active(h as *const uv_handle_t) {
+        return 0;
+    }
+    let ctx = (*h).poll_ctx as *mut PollCtx;
+    // With the timer armed no stat is in flight: close it now. Otherwise
+    // the stat's completion sees the handle stopped and closes it.
+    if !ctx.is_null() && handle::is_active(&(*ctx).timer as *const uv_timer_t as *const uv_handle_t)
+    {
+        crate::handle::uv_close(
+            &mut (*ctx).timer as *mut uv_timer_t as *mut uv_handle_t,
+            Some(timer_closed),
+        );
+    }
+    handle::stop(h as *mut uv_handle_t);
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn uv_fs_poll_getpath(
+    h: *mut uv_fs_poll_t,
+    buffer: *mut c_char,
+    size: *mut size_t,
+) -> c_int {
+    if buffer.is_null() || size.is_null() || *size == 0 {
+        return -libc::EINVAL;
+    }
+    if !handle::is_active(h as *const uv_handle_t) || (*h).poll_ctx.is_null() {
+        *size = 0;
+        return -libc::EINVAL;
+    }
+    let ctx = (*h).poll_ctx as *mut PollCtx;
+    crate::fs_event::copy_path((*ctx).path.as_ptr(), buffer, size)
+}
+
+/// uv_close's part: the handle's close completes once every context's
+/// timer has closed (at once if there is none).
+pub unsafe fn close(h: *mut uv_fs_poll_t) {
+    uv_fs_poll_stop(h);
+    if (*h).poll_ctx.is_null() {
+        handle::make_close_pending(h as *mut uv_handle_t);
+    }
+}
