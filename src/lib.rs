@@ -13,6 +13,7 @@ pub mod backend;
 pub mod dl;
 pub mod dns;
 pub mod error;
+pub mod fs;
 pub mod fs_event;
 pub mod fs_poll;
 pub mod handle;

@@ -1,0 +1,301 @@
+//! Behaviour tests against the real file system, through the C entry points.
+
+use super::*;
+const UV_EOF: c_int = -4095;
+use std::ffi::{CStr, CString};
+use std::mem::MaybeUninit;
+
+fn tmpdir(tag: &str) -> String {
+    let d = std::env::temp_dir().join(format!("uvring-fs-{}-{}", tag, std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d.to_str().unwrap().to_owned()
+}
+
+fn cs(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+fn new_req() -> Box<uv_fs_t> {
+    unsafe { Box::new(MaybeUninit::zeroed().assume_init()) }
+}
+
+fn buf(v: &mut [u8]) -> uv_buf_t {
+    uv_buf_t {
+        base: v.as_mut_ptr() as *mut c_char,
+        len: v.len(),
+    }
+}
+
+#[test]
+fn sync_open_write_read_stat() {
+    let d = tmpdir("rw");
+    let p = cs(&format!("{d}/f"));
+    let mut req = new_req();
+    unsafe {
+        let fd = uv_fs_open(
+            null_mut(),
+            &mut *req,
+            p.as_ptr(),
+            libc::O_CREAT | libc::O_RDWR,
+            0o644,
+            None,
+        );
+        assert!(fd >= 0);
+        assert_eq!(req.result, fd as isize);
+        assert_eq!(req.path, p.as_ptr());
+        uv_fs_req_cleanup(&mut *req);
+
+        // Several buffers, more than bufsml holds.
+        let mut parts: Vec<Vec<u8>> = (0..6).map(|i| vec![b'a' + i; 3]).collect();
+        let bufs: Vec<uv_buf_t> = parts.iter_mut().map(|v| buf(v)).collect();
+        let n = uv_fs_write(null_mut(), &mut *req, fd, bufs.as_ptr(), 6, 0, None);
+        assert_eq!(n, 18);
+        uv_fs_req_cleanup(&mut *req);
+
+        let mut out = [0u8; 32];
+        let b = buf(&mut out[..]);
+        let n = uv_fs_read(null_mut(), &mut *req, fd, &b, 1, 3, None);
+        assert_eq!(n, 15);
+        assert_eq!(&out[..6], b"bbbccc");
+        uv_fs_req_cleanup(&mut *req);
+
+        assert_eq!(uv_fs_fstat(null_mut(), &mut *req, fd, None), 0);
+        assert_eq!(req.statbuf.st_size, 18);
+        assert_eq!(req.ptr, &mut req.statbuf as *mut _ as *mut c_void);
+        assert!(req.statbuf.st_birthtim.tv_sec > 0);
+        uv_fs_req_cleanup(&mut *req);
+        assert!(req.ptr.is_null());
+
+        assert_eq!(uv_fs_close(null_mut(), &mut *req, fd, None), 0);
+        assert_eq!(uv_fs_close(null_mut(), &mut *req, fd, None), -libc::EBADF);
+        uv_fs_req_cleanup(&mut *req);
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn errors_and_null_args() {
+    let mut req = new_req();
+    let missing = cs("/nonexistent/uvring/xyz");
+    unsafe {
+        assert_eq!(
+            uv_fs_stat(null_mut(), &mut *req, missing.as_ptr(), None),
+            -libc::ENOENT
+        );
+        assert_eq!(req.result, -libc::ENOENT as isize);
+        assert_eq!(uv_fs_get_system_error(&*req), libc::ENOENT);
+        assert!(req.ptr.is_null());
+        uv_fs_req_cleanup(&mut *req);
+        uv_fs_req_cleanup(&mut *req);
+        assert_eq!(
+            uv_fs_stat(null_mut(), null_mut(), missing.as_ptr(), None),
+            -libc::EINVAL
+        );
+        assert_eq!(
+            uv_fs_read(null_mut(), &mut *req, 0, ptr::null(), 0, -1, None),
+            -libc::EINVAL
+        );
+        assert_eq!(
+            uv_fs_copyfile(
+                null_mut(),
+                &mut *req,
+                missing.as_ptr(),
+                missing.as_ptr(),
+                8,
+                None
+            ),
+            -libc::EINVAL
+        );
+        uv_fs_req_cleanup(null_mut());
+    }
+}
+
+#[test]
+fn scandir_sorted_and_freed() {
+    let d = tmpdir("scan");
+    for n in ["b", "a", "c"] {
+        std::fs::write(format!("{d}/{n}"), b"x").unwrap();
+    }
+    std::fs::create_dir(format!("{d}/dd")).unwrap();
+    let p = cs(&d);
+    let mut req = new_req();
+    unsafe {
+        assert_eq!(uv_fs_scandir(null_mut(), &mut *req, p.as_ptr(), 0, None), 4);
+        let mut ent = uv_dirent_t {
+            name: ptr::null(),
+            type_: 0,
+        };
+        let mut names = Vec::new();
+        while uv_fs_scandir_next(&mut *req, &mut ent) == 0 {
+            names.push((
+                CStr::from_ptr(ent.name).to_str().unwrap().to_owned(),
+                ent.type_,
+            ));
+        }
+        assert_eq!(
+            names,
+            vec![
+                ("a".into(), UV_DIRENT_FILE),
+                ("b".into(), UV_DIRENT_FILE),
+                ("c".into(), UV_DIRENT_FILE),
+                ("dd".into(), UV_DIRENT_DIR)
+            ]
+        );
+        assert_eq!(uv_fs_scandir_next(&mut *req, &mut ent), UV_EOF);
+        uv_fs_req_cleanup(&mut *req);
+
+        // Early exit: cleanup frees the rest.
+        assert_eq!(uv_fs_scandir(null_mut(), &mut *req, p.as_ptr(), 0, None), 4);
+        assert_eq!(uv_fs_scandir_next(&mut *req, &mut ent), 0);
+        uv_fs_req_cleanup(&mut *req);
+        uv_fs_req_cleanup(&mut *req);
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn opendir_readdir_closedir() {
+    let d = tmpdir("rd");
+    for n in ["x", "y", "z"] {
+        std::fs::write(format!("{d}/{n}"), b"").unwrap();
+    }
+    let p = cs(&d);
+    let mut req = new_req();
+    unsafe {
+        assert_eq!(uv_fs_opendir(null_mut(), &mut *req, p.as_ptr(), None), 0);
+        let dir = req.ptr as *mut uv_dir_t;
+        uv_fs_req_cleanup(&mut *req);
+        let mut ents: [uv_dirent_t; 2] = MaybeUninit::zeroed().assume_init();
+        (*dir).dirents = ents.as_mut_ptr();
+        (*dir).nentries = 2;
+        let mut total = 0;
+        loop {
+            let n = uv_fs_readdir(null_mut(), &mut *req, dir, None);
+            assert!(n >= 0);
+            total += n;
+            uv_fs_req_cleanup(&mut *req);
+            if n == 0 {
+                break;
+            }
+        }
+        assert_eq!(total, 3);
+        assert_eq!(uv_fs_closedir(null_mut(), &mut *req, dir, None), 0);
+        uv_fs_req_cleanup(&mut *req);
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn copyfile_links_and_temp_names() {
+    let d = tmpdir("cp");
+    let src = format!("{d}/src");
+    std::fs::write(&src, vec![7u8; 100_000]).unwrap();
+    let (s, t) = (cs(&src), cs(&format!("{d}/dst")));
+    let mut req = new_req();
+    unsafe {
+        assert_eq!(
+            uv_fs_copyfile(null_mut(), &mut *req, s.as_ptr(), t.as_ptr(), 0, None),
+            0
+        );
+        uv_fs_req_cleanup(&mut *req);
+        assert_eq!(std::fs::read(format!("{d}/dst")).unwrap().len(), 100_000);
+        assert_eq!(
+            uv_fs_copyfile(
+                null_mut(),
+                &mut *req,
+                s.as_ptr(),
+                t.as_ptr(),
+                UV_FS_COPYFILE_EXCL,
+                None
+            ),
+            -libc::EEXIST
+        );
+        uv_fs_req_cleanup(&mut *req);
+
+        let l = cs(&format!("{d}/lnk"));
+        assert_eq!(
+            uv_fs_symlink(null_mut(), &mut *req, s.as_ptr(), l.as_ptr(), 0, None),
+            0
+        );
+        uv_fs_req_cleanup(&mut *req);
+        assert_eq!(uv_fs_readlink(null_mut(), &mut *req, l.as_ptr(), None), 0);
+        assert_eq!(
+            CStr::from_ptr(req.ptr as *const c_char).to_bytes(),
+            src.as_bytes()
+        );
+        uv_fs_req_cleanup(&mut *req);
+        assert_eq!(uv_fs_realpath(null_mut(), &mut *req, l.as_ptr(), None), 0);
+        uv_fs_req_cleanup(&mut *req);
+        assert_eq!(uv_fs_lstat(null_mut(), &mut *req, l.as_ptr(), None), 0);
+        assert_eq!(req.statbuf.st_mode as u32 & libc::S_IFMT, libc::S_IFLNK);
+        uv_fs_req_cleanup(&mut *req);
+
+        let tpl = cs(&format!("{d}/tmpXXXXXX"));
+        let fd = uv_fs_mkstemp(null_mut(), &mut *req, tpl.as_ptr(), None);
+        assert!(fd >= 0);
+        assert_ne!(req.path, tpl.as_ptr());
+        assert!(!CStr::from_ptr(req.path).to_bytes().ends_with(b"XXXXXX"));
+        uv_fs_req_cleanup(&mut *req);
+        libc::close(fd);
+        let bad = cs(&format!("{d}/tmpXXXXX"));
+        assert_eq!(
+            uv_fs_mkstemp(null_mut(), &mut *req, bad.as_ptr(), None),
+            -libc::EINVAL
+        );
+        assert_eq!(*req.path, 0);
+        uv_fs_req_cleanup(&mut *req);
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn timespec_conversion() {
+    let t = ops::to_timespec(1.5);
+    assert_eq!((t.tv_sec, t.tv_nsec), (1, 500_000_000));
+    let t = ops::to_timespec(-1.25);
+    assert_eq!((t.tv_sec, t.tv_nsec), (-2, 750_000_000));
+    assert_eq!(ops::to_timespec(f64::INFINITY).tv_nsec, libc::UTIME_NOW);
+    assert_eq!(ops::to_timespec(f64::NAN).tv_nsec, libc::UTIME_OMIT);
+}
+
+#[test]
+fn advance_bufs_partial() {
+    let mut a = [0u8; 4];
+    let mut b = [0u8; 4];
+    let mut v = [buf(&mut a), buf(&mut b)];
+    unsafe {
+        assert_eq!(ops::advance_bufs(v.as_mut_ptr(), 2, 6), 1);
+    }
+    assert_eq!(v[1].len, 2);
+}
+
+static ASYNC_DONE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+
+unsafe extern "C" fn on_stat(req: *mut uv_fs_t) {
+    assert_eq!((*req).fs_type, UV_FS_STAT);
+    ASYNC_DONE.store((*req).result + 1, std::sync::atomic::Ordering::SeqCst);
+    uv_fs_req_cleanup(req);
+}
+
+#[test]
+fn async_stat_on_loop() {
+    unsafe {
+        let mut lp: Box<uv_loop_t> = Box::new(MaybeUninit::zeroed().assume_init());
+        assert_eq!(crate::loop_::uv_loop_init(&mut *lp), 0);
+        let mut req = new_req();
+        let p = cs("/");
+        assert_eq!(
+            uv_fs_stat(&mut *lp, &mut *req, p.as_ptr(), Some(on_stat)),
+            0
+        );
+        // Async requests own a copy of the path.
+        assert_ne!(req.path, p.as_ptr());
+        assert_eq!(lp.active_reqs, 1);
+        crate::loop_::uv_run(&mut *lp, crate::loop_::UV_RUN_DEFAULT);
+        assert_eq!(ASYNC_DONE.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(lp.active_reqs, 0);
+        assert!(req.path.is_null());
+        assert_eq!(crate::loop_::uv_loop_close(&mut *lp), 0);
+    }
+}
