@@ -417,3 +417,49 @@ pub unsafe extern "C" fn uv_pipe(fds: *mut c_int, read_flags: c_int, write_flags
     *fds.add(1) = temp[1];
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nonblocking(fd: c_int) -> bool {
+        unsafe { libc::fcntl(fd, libc::F_GETFL) & libc::O_NONBLOCK != 0 }
+    }
+
+    #[test]
+    fn uv_pipe_sets_nonblock_per_end() {
+        let mut fds = [-1; 2];
+        unsafe {
+            assert_eq!(
+                uv_pipe(fds.as_mut_ptr(), crate::tcp::UV_NONBLOCK_PIPE, 0),
+                0
+            );
+            assert!(nonblocking(fds[0]));
+            assert!(!nonblocking(fds[1]));
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        unsafe {
+            let long = [b'@' as c_char; 512];
+            assert_eq!(
+                make_addr(long.as_ptr(), long.len(), UV_PIPE_NO_TRUNCATE).err(),
+                Some(-libc::EINVAL)
+            );
+            // Without the flag a long name is truncated to sun_path.
+            let (_, len, n) = make_addr(long.as_ptr(), long.len(), 0).unwrap();
+            assert_eq!(n, 108);
+            assert_eq!(len as usize, std::mem::size_of::<libc::sockaddr_un>());
+            // Embedded NUL: invalid; leading NUL: abstract, exact length.
+            let bad = *b"a\0b";
+            assert!(make_addr(bad.as_ptr() as *const c_char, 3, 0).is_err());
+            let abs = *b"\0abc";
+            let (_, len, _) = make_addr(abs.as_ptr() as *const c_char, 4, 0).unwrap();
+            assert_eq!(len as usize, SUN_PATH_OFFSET + 4);
+            assert!(make_addr(abs.as_ptr() as *const c_char, 4, 2).is_err());
+        }
+    }
+}
