@@ -103,8 +103,11 @@ unsafe fn finish_close(h: *mut uv_handle_t) {
         return;
     }
     (*h).flags |= CLOSED;
-    if (*h).type_ == UV_UDP {
-        crate::udp::finish_close(h as *mut uv_udp_t);
+    match (*h).type_ {
+        // Pending writes, connect and shutdown complete with UV_ECANCELED.
+        UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::destroy(h as *mut uv_stream_t),
+        UV_UDP => crate::udp::finish_close(h as *mut uv_udp_t),
+        _ => {}
     }
     unref(h);
     queue::remove(&mut (*h).handle_queue);
@@ -128,6 +131,9 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
         UV_IDLE | UV_PREPARE | UV_CHECK => crate::loop_watcher::close(h as *mut uv_phase_handle_t),
         UV_ASYNC => crate::async_::close(h as *mut uv_async_t),
         UV_POLL => crate::poll::close(h as *mut uv_poll_t),
+        UV_TCP => crate::stream::close(h as *mut uv_stream_t),
+        UV_NAMED_PIPE => crate::pipe::close(h as *mut uv_pipe_t),
+        UV_TTY => crate::tty::close(h as *mut uv_tty_t),
         UV_SIGNAL => crate::signal::close(h as *mut uv_signal_t),
         UV_UDP => crate::udp::close(h as *mut uv_udp_t),
         UV_FS_EVENT => crate::fs_event::close(h as *mut uv_fs_event_t),
