@@ -2,7 +2,8 @@
 # Usage: compat/suite/check.sh [LIBDIR]      (default: $UVRING_LIBDIR, else <repo>/target/release)
 # For each suite (1.50.0, 1.44.2) and backend (epoll, uring), runs ONLY the tests listed in
 # expect/<suite>-<backend>.txt against LIBDIR's libuv.so.1 and fails if any of them does not
-# pass (a skip counts as a failure: the list says it passes). An empty list checks nothing.
+# pass (a skip counts as a failure: the list says it passes; what fails is retried once and
+# reported as FLAKY if it then passes). An empty list checks nothing.
 # Needs root (see run.sh).
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -24,6 +25,18 @@ for suite in $SUITES; do
     mkdir -p "$BUILD_ROOT"
     "$SUITE_DIR/run.sh" "$suite" "$LIBDIR" --backend "$backend" --list "$exp" --out "$out" | sed -u '$d'
     [ -s "$out" ] || { bad+=("$suite-$backend: no results"); total_f=$((total_f + n)); continue; }
+    # One retry for what did not pass (timing-sensitive tests on a loaded machine); a test that
+    # passes on retry is reported as flaky, not as a failure.
+    sed -n 's/^\(FAIL\|SKIP\) \([A-Za-z0-9_]*\).*/\2/p' "$out" > "$out.retry-list"
+    if [ -s "$out.retry-list" ]; then
+      echo "compat/suite: retrying $(wc -l < "$out.retry-list") test(s) once"
+      "$SUITE_DIR/run.sh" "$suite" "$LIBDIR" --backend "$backend" --list "$out.retry-list" \
+        --out "$out.retry" | sed -u '$d'
+      for t in $(sed -n 's/^PASS //p' "$out.retry"); do
+        echo "compat/suite: FLAKY $suite-$backend $t (failed, then passed on retry)"
+        sed -i "s/^\(FAIL\|SKIP\) $t\( .*\)\?\$/PASS $t/" "$out"
+      done
+    fi
     p=$(grep -c '^PASS ' "$out") f=$(grep -c '^FAIL ' "$out") s=$(grep -c '^SKIP ' "$out")
     total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
     checked=$((checked + 1))
