@@ -135,6 +135,7 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
         UV_NAMED_PIPE => crate::pipe::close(h as *mut uv_pipe_t),
         UV_TTY => crate::tty::close(h as *mut uv_tty_t),
         UV_SIGNAL => crate::signal::close(h as *mut uv_signal_t),
+        UV_PROCESS => crate::process::close(h as *mut uv_process_t),
         UV_UDP => crate::udp::close(h as *mut uv_udp_t),
         UV_FS_EVENT => crate::fs_event::close(h as *mut uv_fs_event_t),
         UV_FS_POLL => {

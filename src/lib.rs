@@ -25,6 +25,7 @@ pub mod os;
 pub mod pipe;
 pub mod poll;
 pub mod pool;
+pub mod process;
 pub mod queue;
 pub mod random;
 pub mod req;

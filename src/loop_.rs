@@ -222,6 +222,11 @@ pub unsafe extern "C" fn uv_loop_close(loop_: *mut uv_loop_t) -> c_int {
     }
     crate::signal::loop_close(loop_);
     crate::fs_event::loop_close(loop_);
+    if (*loop_).emfile_fd != -1 {
+        // The reserve descriptor streams keep for EMFILE.
+        libc::close((*loop_).emfile_fd);
+        (*loop_).emfile_fd = -1;
+    }
     drop(Box::from_raw(inner(loop_)));
     (*loop_).internal_fields = std::ptr::null_mut();
     (*loop_).backend_fd = -1;
