@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Async fs throughput of uvring vs real libuv 1.50 (thread pool path on both),
-# same source built twice, runs interleaved, medians of RUNS runs.
+# Async fs throughput: uvring's io_uring backend, uvring's pool path, and real
+# libuv 1.50 (its default: the pool), same source built twice, runs
+# interleaved, medians of RUNS runs, ratios.
 # usage: bench/fs/run.sh [UVRING_LIBDIR] [REAL_LIBDIR]
 #   defaults: target/release and compat/suite/.cache/baseline/1.50.0
 #   (build the latter with compat/suite/baseline.sh 1.50.0)
@@ -21,16 +22,19 @@ done
 head -c $((16 << 20)) /dev/urandom > "$work/data"
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 echo "uvring: $ours"; echo "libuv:  $real"
-echo "UV_THREADPOOL_SIZE=${UV_THREADPOOL_SIZE:-4} UV_USE_IO_URING=0, $OPS requests/run, median of $RUNS"
-printf "%-10s %5s %12s %12s %7s\n" op conc "uvring op/s" "libuv op/s" ratio
+echo "UV_THREADPOOL_SIZE=${UV_THREADPOOL_SIZE:-4}, $OPS requests/run, median of $RUNS"
+echo "uring = uvring UV_USE_IO_URING=1; pool = uvring UV_USE_IO_URING=0; libuv = real libuv 1.50 (default)"
+printf "%-10s %5s %11s %11s %11s %10s %10s %10s\n" op conc "uring op/s" "pool op/s" "libuv op/s" uring/pool uring/libuv pool/libuv
 for op in stat read openclose; do
   for c in $CONC; do
-    : > "$work/o"; : > "$work/r"
+    : > "$work/u"; : > "$work/o"; : > "$work/r"
     for _ in $(seq "$RUNS"); do
+      UV_USE_IO_URING=1 "$work/fsbench-ours" $op "$c" "$OPS" "$work/data" >> "$work/u"
       UV_USE_IO_URING=0 "$work/fsbench-ours" $op "$c" "$OPS" "$work/data" >> "$work/o"
-      UV_USE_IO_URING=0 "$work/fsbench-real" $op "$c" "$OPS" "$work/data" >> "$work/r"
+      "$work/fsbench-real" $op "$c" "$OPS" "$work/data" >> "$work/r"
     done
-    o=$(median < "$work/o"); r=$(median < "$work/r")
-    printf "%-10s %5s %12s %12s %7.2f\n" $op "$c" "$o" "$r" "$(echo "$o / $r" | bc -l)"
+    u=$(median < "$work/u"); o=$(median < "$work/o"); r=$(median < "$work/r")
+    printf "%-10s %5s %11s %11s %11s %10.2f %10.2f %10.2f\n" $op "$c" "$u" "$o" "$r" \
+      "$(echo "$u / $o" | bc -l)" "$(echo "$u / $r" | bc -l)" "$(echo "$o / $r" | bc -l)"
   done
 done
