@@ -13,7 +13,7 @@ use crate::{handle, loop_watcher, queue, timer};
 use libc::{c_int, c_void, size_t};
 use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub const UV_RUN_DEFAULT: c_int = 0;
@@ -28,10 +28,15 @@ pub const UV_LOOP_USE_IO_URING_SQPOLL: c_int = 2;
 pub struct LoopShared {
     done: Mutex<Vec<(usize, c_int)>>,
     wake_fd: AtomicI32,
+    /// A wake-up is written and not yet consumed: further ones are free.
+    wake_pending: AtomicBool,
 }
 
 impl LoopShared {
     fn wake(&self) {
+        if self.wake_pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let one: u64 = 1;
         let fd = self.wake_fd.load(Ordering::Acquire);
         loop {
@@ -182,6 +187,7 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
     let shared = Arc::new(LoopShared {
         done: Mutex::new(Vec::new()),
         wake_fd: AtomicI32::new(wake_fd),
+        wake_pending: AtomicBool::new(false),
     });
     let inner = Box::new(LoopInner {
         shared: Arc::into_raw(shared),
@@ -418,7 +424,9 @@ unsafe fn rebuild_backend(loop_: *mut uv_loop_t) -> c_int {
             }
         }
     }
-    // Wake once so that sends and finished work from before are seen.
+    // Wake once so that sends and finished work from before are seen (a
+    // wake-up pending on the old descriptor went with it).
+    shared.wake_pending.store(false, Ordering::SeqCst);
     shared.wake();
     0
 }
@@ -543,7 +551,14 @@ unsafe fn drain_wake_fd(loop_: *mut uv_loop_t) {
 
 /// The wake-up eventfd fired: finished work first, then async handles.
 unsafe fn on_wake(loop_: *mut uv_loop_t) {
+    // Drain first, then clear: a sender that saw the flag set has already
+    // queued its work (we take it below); one that comes after the clear
+    // writes the eventfd again. Clearing first could eat a later write and
+    // leave the flag set with nothing to wake the loop.
     drain_wake_fd(loop_);
+    (*shared_of(loop_))
+        .wake_pending
+        .store(false, Ordering::SeqCst);
     let n = run_work_done(loop_);
     if n > 1 {
         // The wake-up itself is already counted as one event.

@@ -29,6 +29,8 @@ unsafe impl Send for Item {}
 struct Queue {
     items: VecDeque<Item>,
     slow_running: usize,
+    /// Workers asleep on the condition variable: only they need a signal.
+    idle: usize,
     exit: bool,
 }
 
@@ -68,6 +70,7 @@ fn get() -> &'static Pool {
         queue: Mutex::new(Queue {
             items: VecDeque::new(),
             slow_running: 0,
+            idle: 0,
             exit: false,
         }),
         cond: Condvar::new(),
@@ -141,7 +144,9 @@ impl Pool {
                     if let Some(it) = self.take(&mut q) {
                         break it;
                     }
+                    q.idle += 1;
                     q = self.cond.wait(q).unwrap_or_else(|e| e.into_inner());
+                    q.idle -= 1;
                 }
             };
             unsafe {
@@ -153,8 +158,11 @@ impl Pool {
             if item.kind == WorkKind::SlowIo {
                 let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
                 q.slow_running -= 1;
+                let wake = q.idle > 0 && !q.items.is_empty();
                 drop(q);
-                self.cond.notify_one();
+                if wake {
+                    self.cond.notify_one();
+                }
             }
         }
     }
@@ -165,8 +173,12 @@ pub unsafe fn submit(w: *mut uv__work, kind: WorkKind) {
     let pool = get();
     let mut q = pool.queue.lock().unwrap_or_else(|e| e.into_inner());
     q.items.push_back(Item { w, kind });
+    // A busy worker finds the item when it looks again; no system call.
+    let wake = q.idle > 0;
     drop(q);
-    pool.cond.notify_one();
+    if wake {
+        pool.cond.notify_one();
+    }
 }
 
 /// Removes `w` from the queue if no worker has taken it yet.
