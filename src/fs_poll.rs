@@ -68,75 +68,6 @@ static ZERO_STAT: uv_stat_t = uv_stat_t {
     },
 };
 
-fn ts(sec: i64, nsec: i64) -> uv_timespec_t {
-    uv_timespec_t {
-        tv_sec: sec as libc::c_long,
-        tv_nsec: nsec as libc::c_long,
-    }
-}
-
-/// stat(2) of `path` into libuv's uv_stat_t, through statx where the
-/// kernel has it (for the birth time), as uv_fs_stat does.
-pub unsafe fn stat_path(path: *const c_char, out: &mut uv_stat_t) -> c_int {
-    let mut sx: libc::statx = std::mem::zeroed();
-    let r = libc::statx(
-        libc::AT_FDCWD,
-        path,
-        libc::AT_STATX_SYNC_AS_STAT,
-        libc::STATX_BASIC_STATS | libc::STATX_BTIME,
-        &mut sx,
-    );
-    if r == 0 {
-        *out = uv_stat_t {
-            st_dev: libc::makedev(sx.stx_dev_major, sx.stx_dev_minor),
-            st_mode: sx.stx_mode as u64,
-            st_nlink: sx.stx_nlink as u64,
-            st_uid: sx.stx_uid as u64,
-            st_gid: sx.stx_gid as u64,
-            st_rdev: libc::makedev(sx.stx_rdev_major, sx.stx_rdev_minor),
-            st_ino: sx.stx_ino,
-            st_size: sx.stx_size,
-            st_blksize: sx.stx_blksize as u64,
-            st_blocks: sx.stx_blocks,
-            st_flags: 0,
-            st_gen: 0,
-            st_atim: ts(sx.stx_atime.tv_sec, sx.stx_atime.tv_nsec as i64),
-            st_mtim: ts(sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec as i64),
-            st_ctim: ts(sx.stx_ctime.tv_sec, sx.stx_ctime.tv_nsec as i64),
-            st_birthtim: ts(sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec as i64),
-        };
-        return 0;
-    }
-    let e = *libc::__errno_location();
-    if e != libc::ENOSYS && e != libc::EPERM && e != libc::EOPNOTSUPP {
-        return -e;
-    }
-    // No statx (old kernel or a seccomp filter): plain stat, no birth time.
-    let mut st: libc::stat = std::mem::zeroed();
-    if libc::stat(path, &mut st) != 0 {
-        return -*libc::__errno_location();
-    }
-    *out = uv_stat_t {
-        st_dev: st.st_dev,
-        st_mode: st.st_mode as u64,
-        st_nlink: st.st_nlink as u64,
-        st_uid: st.st_uid as u64,
-        st_gid: st.st_gid as u64,
-        st_rdev: st.st_rdev,
-        st_ino: st.st_ino,
-        st_size: st.st_size as u64,
-        st_blksize: st.st_blksize as u64,
-        st_blocks: st.st_blocks as u64,
-        st_flags: 0,
-        st_gen: 0,
-        st_atim: ts(st.st_atime, st.st_atime_nsec),
-        st_mtim: ts(st.st_mtime, st.st_mtime_nsec),
-        st_ctim: ts(st.st_ctime, st.st_ctime_nsec),
-        st_birthtim: ts(st.st_ctime, st.st_ctime_nsec),
-    };
-    0
-}
-
 /// The fields libuv compares to decide that a file changed.
 fn same(a: &uv_stat_t, b: &uv_stat_t) -> bool {
     a.st_ctim.tv_nsec == b.st_ctim.tv_nsec
@@ -158,7 +89,7 @@ fn same(a: &uv_stat_t, b: &uv_stat_t) -> bool {
 unsafe extern "C" fn stat_work(w: *mut uv__work) {
     let ctx = crate::container_of!(w, PollCtx, work);
     let mut st = ZERO_STAT;
-    (*ctx).result = stat_path((*ctx).path.as_ptr(), &mut st);
+    (*ctx).result = crate::fs::ops::stat_path((*ctx).path.as_ptr(), false, &mut st) as c_int;
     (*ctx).fresh = st;
 }
 
