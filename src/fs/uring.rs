@@ -55,7 +55,10 @@ pub(crate) unsafe fn try_submit(loop_: *mut uv_loop_t, req: *mut uv_fs_t) -> boo
     let Backend::Uring(u) = &mut (*li).backend else {
         return false;
     };
-    if !u.fs_allowed(turn) {
+    // Outside a loop turn nobody will enter the ring soon: a worker starts
+    // the request at once (and uv_cancel can still withdraw it). Inside a
+    // turn, requests batch up for the loop's next io_uring_enter.
+    if (*li).running == 0 || !u.fs_allowed(turn) {
         return false;
     }
     let path = (*req).path;
@@ -148,12 +151,6 @@ pub(crate) unsafe fn try_submit(loop_: *mut uv_loop_t, req: *mut uv_fs_t) -> boo
     crate::req::register(loop_);
     u.fs_aux.insert(req as usize, aux);
     u.push_fs(sqe, req as usize);
-    if (*li).running == 0 {
-        // Made outside a loop turn: nobody knows when the loop runs next,
-        // so start it now (inside a turn the loop's wait submits it).
-        u.flush_fs();
-        u.submit();
-    }
     true
 }
 
