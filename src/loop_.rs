@@ -424,11 +424,34 @@ unsafe fn rebuild_backend(loop_: *mut uv_loop_t) -> c_int {
             }
         }
     }
-    // Wake once so that sends and finished work from before are seen (a
-    // wake-up pending on the old descriptor went with it).
+    // A wake-up pending on the old descriptor went with it: write one to the
+    // new descriptor only if something is really owed (an async send or
+    // finished work), or the next uv_run(ONCE) would return for nothing.
     shared.wake_pending.store(false, Ordering::SeqCst);
-    shared.wake();
+    if owes_wakeup(loop_) {
+        shared.wake();
+    }
     0
+}
+
+/// Whether finished pool work or an async send is waiting for the loop.
+unsafe fn owes_wakeup(loop_: *mut uv_loop_t) -> bool {
+    let shared = shared_of(loop_);
+    // try_lock: after fork the lock may be held by a thread that is gone.
+    match (*shared).done.try_lock() {
+        Ok(done) if done.is_empty() => {}
+        _ => return true,
+    }
+    let head: *mut uv__queue = &mut (*loop_).async_handles;
+    let mut q = (*head).next;
+    while q != head {
+        let h = crate::container_of!(q, uv_async_t, queue);
+        if std::ptr::read_volatile(&(*h).pending) != 0 {
+            return true;
+        }
+        q = (*q).next;
+    }
+    false
 }
 
 #[no_mangle]
