@@ -168,6 +168,49 @@ impl Uring {
         }
     }
 
+    /// The ring's features and the file operations it can take, for doctor.
+    pub fn describe(&self) -> String {
+        let p = self.ring.params();
+        let mut feats = Vec::new();
+        for (on, name) in [
+            (p.is_feature_nodrop(), "NODROP"),
+            (p.is_feature_ext_arg(), "EXT_ARG"),
+            (p.is_feature_rw_cur_pos(), "RW_CUR_POS"),
+            (p.is_feature_fast_poll(), "FAST_POLL"),
+            (p.is_feature_poll_32bits(), "POLL_32BITS"),
+            (p.is_feature_native_workers(), "NATIVE_WORKERS"),
+        ] {
+            if on {
+                feats.push(name);
+            }
+        }
+        let mut ops = Vec::new();
+        for (code, name) in [
+            (opcode::OpenAt::CODE, "openat"),
+            (opcode::Close::CODE, "close"),
+            (opcode::Read::CODE, "read"),
+            (opcode::Readv::CODE, "readv"),
+            (opcode::Write::CODE, "write"),
+            (opcode::Writev::CODE, "writev"),
+            (opcode::Statx::CODE, "statx"),
+            (opcode::Fsync::CODE, "fsync"),
+            (opcode::RenameAt::CODE, "renameat"),
+            (opcode::UnlinkAt::CODE, "unlinkat"),
+            (opcode::MkDirAt::CODE, "mkdirat"),
+            (opcode::LinkAt::CODE, "linkat"),
+            (opcode::SymlinkAt::CODE, "symlinkat"),
+        ] {
+            if self.probe.is_supported(code) {
+                ops.push(name);
+            }
+        }
+        format!(
+            "features {}; file operations in the ring: {}",
+            feats.join(" "),
+            ops.join(" ")
+        )
+    }
+
     pub fn supports(&self, code: u8) -> bool {
         self.probe.is_supported(code)
     }

@@ -71,11 +71,37 @@ fn doctor() {
         let v = std::env::var(var).unwrap_or_else(|_| "(unset)".to_string());
         println!("{var:<27}{v}");
     }
-    let choice = uv::backend::policy::choose();
-    println!(
-        "backend of a new loop:     {:?} ({})",
-        choice.kind, choice.reason
-    );
+    use uv::backend::policy::{self, BackendKind};
+    use uv::backend::uring::Uring;
+    let no_ring = std::env::var("UV_USE_IO_URING").ok().as_deref() == Some("0");
+    if no_ring {
+        println!("io_uring:                  not probed (UV_USE_IO_URING=0 means no ring at all)");
+    } else {
+        match Uring::new(8, false) {
+            Ok(ring) => println!(
+                "io_uring:                  a ring can be set up; {}",
+                ring.describe()
+            ),
+            Err(e) => println!("io_uring:                  setup fails ({})", err_name(e)),
+        }
+    }
+    // The same decision a new loop makes, setup attempt included.
+    let mut choice = policy::choose();
+    if choice.kind == BackendKind::IoUring {
+        if let Err(e) = Uring::new(8, false) {
+            choice = policy::setup_failed(e);
+        }
+    }
+    let kind = match choice.kind {
+        BackendKind::IoUring => "io_uring",
+        BackendKind::Epoll => "epoll",
+    };
+    println!("backend of a new loop:     {kind} ({})", choice.reason);
+}
+
+fn err_name(e: i32) -> String {
+    let name = unsafe { std::ffi::CStr::from_ptr(uv::error::uv_err_name(e)) };
+    name.to_string_lossy().into_owned()
 }
 
 fn main() {
