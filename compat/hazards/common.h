@@ -87,15 +87,33 @@ static inline int threads_named(const char* prefix) {
   return n;
 }
 
+/* "SqThread:" of the io_uring instance behind descriptor fd (its fdinfo): -1 when the ring has
+ * no SQPOLL thread, else a pid (not reliably the thread's own tid: use it as a flag only). */
+static inline int ring_sq_thread(int fd) {
+  char path[64], line[256];
+  int tid = -1;
+  FILE* f;
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  f = fopen(path, "r");
+  if (f == NULL) return -1;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (sscanf(line, "SqThread: %d", &tid) == 1) break;
+  }
+  fclose(f);
+  return tid;
+}
+
 static inline double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A fresh temporary directory (mode 0755) for the test's files. */
+/* A fresh temporary directory (mode 0755) for the test's files, under $HAZARD_TMP (else /tmp). */
 static inline char* make_tmpdir(void) {
-  static char dir[] = "/tmp/uvhazard.XXXXXX";
+  static char dir[512];
+  const char* base = getenv("HAZARD_TMP");
+  snprintf(dir, sizeof dir, "%s/uvhazard.XXXXXX", base != NULL && *base ? base : "/tmp");
   CHECK(mkdtemp(dir) != NULL);
   CHECK(chmod(dir, 0755) == 0);
   return dir;
