@@ -111,7 +111,7 @@ static inline double now_s(void) {
 
 /* A fresh temporary directory (mode 0755) for the test's files, under $HAZARD_TMP (else /tmp). */
 static inline char* make_tmpdir(void) {
-  static char dir[512];
+  static char dir[200];
   const char* base = getenv("HAZARD_TMP");
   snprintf(dir, sizeof dir, "%s/uvhazard.XXXXXX", base != NULL && *base ? base : "/tmp");
   CHECK(mkdtemp(dir) != NULL);
