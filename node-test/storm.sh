@@ -7,6 +7,8 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 if [ -z "${UVRING_NETNS:-}" ]; then
+  # Fetch Debian's Node first: inside the namespace there is no network.
+  "$HERE/setup.sh" >/dev/null || { echo "node-test: setup failed" >&2; exit 2; }
   exec unshare -n env UVRING_NETNS=1 sh -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
 fi
 LIBDIR=$(cd "${1:-$REPO/target/release}" && pwd) || exit 2
