@@ -106,6 +106,10 @@ def run_config(node, name, env_extra):
         libs = {l.split()[-1] for l in maps.splitlines() if '/libuv.so' in l}
         if {os.path.realpath(x) for x in libs} != {want}:
             errors.append(f'writer {p.pid} maps {libs}, expected {want}')
+    # The loops exist once a writer has opened its log (under load node may take a while).
+    wait_end = time.monotonic() + 15
+    while time.monotonic() < wait_end and not all(os.path.exists(os.path.join(d, f'w{i}.log')) for i in range(N)):
+        time.sleep(0.01)
     rings = [ring_fds(p.pid) for p in procs]
     if (env.get('UV_USE_IO_URING') == '1') != all(rings) or any(rings) != all(rings):
         errors.append(f'io_uring instances per writer {rings} do not fit UV_USE_IO_URING={env.get("UV_USE_IO_URING")}')
@@ -156,14 +160,17 @@ def run_config(node, name, env_extra):
             elif 'tcp=0' in done or 'udp=0' in done: errors.append(f'writer {i}: no socket traffic: {done}')
     dend = d_state(pids)
     mine, others = iou_threads(pids)
-    if dmid or dend: errors.append(f'processes in D state: {dmid + dend}')
+    # A process sampled in D mid-storm (fdatasync sleeps in D) is reported, not failed; one still in
+    # D once everything has exited or been killed is a failure.
+    if dend: errors.append(f'processes in D state: {dend}')
     if mine: errors.append(f'iou threads left: {mine}')
     if prober.worst > 2.0: errors.append(f'a fresh shell command took {prober.worst:.2f}s during the storm')
     subprocess.run(['rm', '-rf', d])
     status = 'PASS' if not errors else 'FAIL'
     log(f'{name}: {status}: io_uring fds per writer {rings}; {N} writers, {sigs} signals, {len(killed)} SIGKILLed, {total} records verified, '
         f'shell probe worst {prober.worst * 1000:.0f} ms over {prober.n}, {wall:.1f}s, '
-        f'iou threads of ours mid-storm (max) {iou_mid}, after: {len(mine)}; others on the machine: {others}')
+        f'iou threads of ours mid-storm (max) {iou_mid}, after: {len(mine)}; others on the machine: {others}; '
+        f'transient D samples mid-storm: {len(dmid)}')
     for e in errors: log(f'  {name}: {e}')
     return not errors
 

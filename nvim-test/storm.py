@@ -155,7 +155,8 @@ def run_config(name, env_extra):
             and (int(l.split()[0]) in pids or l.split()[2] in ('nvim', 'node'))]
     left = [l.strip() for l in ps_lines(['-eLo', 'pid=,tid=,comm=']) if l.split()[2].startswith('iou-') and int(l.split()[0]) in pids]
     alive = [p for p in nvpids if state(p) not in (None, 'Z')]
-    if dmid or dend: errors.append(f'processes in D state: {dmid + dend}')
+    # D samples between rounds are reported (a transient D is normal); D at the end is a failure.
+    if dend: errors.append(f'processes in D state: {dend}')
     if left: errors.append(f'iou threads left behind: {left}')
     if alive: errors.append(f'nvim processes still alive after the tmux server was killed: {alive}')
     if prober.worst > 2.0: errors.append(f'a fresh shell command took {prober.worst:.2f}s during the storm')
@@ -166,7 +167,7 @@ def run_config(name, env_extra):
     else:
         q = 'no resume measured'
     log(f'{name}: {status}: {N} instances x {R} rounds, {q}; shell probe worst {prober.worst * 1000:.0f} ms; '
-        f'io_uring fds per nvim {rings}; iou threads of ours before quit {iou_seen}, left after: {len(left)}; {wall:.1f}s')
+        f'io_uring fds per nvim {rings}; iou threads of ours before quit {iou_seen}, left after: {len(left)}; transient D samples {len(dmid)}; {wall:.1f}s')
     for e in errors: log(f'  {name}: {e}')
     return not errors
 
