@@ -114,7 +114,8 @@ def run_config(node, name, env_extra):
     if (env.get('UV_USE_IO_URING') == '1') != all(rings) or any(rings) != all(rings):
         errors.append(f'io_uring instances per writer {rings} do not fit UV_USE_IO_URING={env.get("UV_USE_IO_URING")}')
     rnd = random.Random(1234)
-    while time.monotonic() - t0 < 0.5 + STORM:
+    t_storm = time.monotonic()
+    while time.monotonic() - t_storm < STORM:
         if rnd.random() < 0.05:   # everybody at once
             for p in procs: os.kill(p.pid, signal.SIGSTOP)
             time.sleep(0.05)
