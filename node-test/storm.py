@@ -150,6 +150,9 @@ def run_config(node, name, env_extra):
         n, err, done = verify(d, i)
         total += n
         err_txt = p.stderr.read().decode().strip()
+        fallbacks = [l for l in err_txt.splitlines() if 'falling back' in l]
+        if fallbacks: errors.append(f'writer {i}: {len(fallbacks)} loop(s) fell back: {fallbacks[0]}')
+        err_txt = '\n'.join(l for l in err_txt.splitlines() if not l.startswith('uvring: loop backend'))
         if err and not (p in killed and err.startswith('no log')):  # killed before it opened its log
             errors.append(f'writer {i}: {err}')
         if p in killed:
