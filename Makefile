@@ -7,7 +7,7 @@ CARGO      ?= cargo
 OUT        := target/release
 VERSION    := 1.50.0
 
-.PHONY: all lib install test check-format clippy unit abi suite hazards clean
+.PHONY: all lib install test check-format clippy unit abi suite hazards nvim-test node-test clean
 
 all: lib $(OUT)/libuv.pc
 
@@ -32,7 +32,7 @@ install: all
 	install -m 0644 include/uv/*.h $(DESTDIR)$(INCLUDEDIR)/uv/
 
 # The test command README.md documents and .ci/run calls.
-test: check-format clippy unit all abi suite hazards
+test: check-format clippy unit all abi suite hazards nvim-test node-test
 
 check-format:
 	$(CARGO) fmt --check
@@ -51,6 +51,13 @@ suite: all
 
 hazards: all
 	compat/hazards/run.sh $(OUT)
+
+# Real programs on the library (epoll, io_uring, and Debian's libuv for comparison), then storms.
+nvim-test: all
+	nvim-test/check.sh $(OUT)
+
+node-test: all
+	node-test/check.sh $(OUT)
 
 clean:
 	$(CARGO) clean
