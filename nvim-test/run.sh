@@ -46,7 +46,7 @@ for cfg in "${CONFIGS[@]}"; do
     uvring-uring) want="uvring: loop backend io_uring" ;;
     debian-libuv) want="$SYSUV 1.44.2" ;;
   esac
-  if grep -qF "$want" <<<"$out" && { [ "$cfg" = debian-libuv ] || grep -qF "$LIBDIR/libuv.so.1 1.50.0" <<<"$out"; } \
+  if grep -qF "$want" <<<"$out" && { [ "$cfg" = debian-libuv ] || grep -qF "$(readlink -f "$LIBDIR/libuv.so.1") 1.50.0" <<<"$out"; } \
      && ! { [ "$cfg" = debian-libuv ] && grep -q uvring <<<"$out"; }; then
     RES[proof,$cfg]=PASS; pass=$((pass + 1))
   else
