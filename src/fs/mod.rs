@@ -16,6 +16,7 @@ use crate::pool::WorkKind;
 use libc::{c_char, c_int, c_uint, c_void, size_t, ssize_t};
 use std::ptr::{self, null_mut};
 
+mod cached_stat;
 pub(crate) mod ops;
 #[cfg(test)]
 mod tests;
