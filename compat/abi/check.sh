@@ -260,6 +260,23 @@ check_symbols() { # lib allow-missing label
   fi
 }
 
+check_rust_mirrors() {
+  # compat/abi/uvring-abi.h is cbindgen's rendering of src/abi (kept current by the unit test
+  # abi::rendering); every size, alignment and field offset of it must equal include/uv.h's.
+  local probe="$OUT/rust_vs_c.c" n
+  if ! "$PY" "$HERE/rust_vs_c.py" "$HERE/uvring-abi.h" >"$probe" 2>"$OUT/rust_vs_c.err"; then
+    fail "rust mirrors: could not write the probe: $(head -c 300 "$OUT/rust_vs_c.err")"
+    return
+  fi
+  n=$(sed -n 's|^/\* \([0-9]*\) field offsets \*/$|\1|p' "$probe")
+  if gcc -std=gnu11 -D_GNU_SOURCE -fsyntax-only -I "$ROOT/include" "$probe" >"$OUT/rust_vs_c.log" 2>&1; then
+    pass "rust mirrors: src/abi (cbindgen) and include/uv.h agree on $(grep -c '^SAME(sizeof' "$probe") sizes and $n field offsets"
+  else
+    grep 'static assertion failed\|error' "$OUT/rust_vs_c.log" | head -20 | sed 's/^/    /'
+    fail "rust mirrors: src/abi and include/uv.h differ (see above)"
+  fi
+}
+
 # -------------------------------------------------------------------- main --
 
 main() {
@@ -312,6 +329,9 @@ main() {
 
   log "== headers in C and C++"
   check_header_modes
+
+  log "== src/abi (rendered by cbindgen) against include/uv.h"
+  check_rust_mirrors
 
   log "== libuv's test sources against our headers"
   check_tests_compile 1.50.0

@@ -442,6 +442,9 @@ pub struct uv_dir_t {
     pub dir: *mut libc::DIR,
 }
 
+#[cfg(test)]
+mod rendering;
+
 #[cfg(all(test, target_pointer_width = "64"))]
 mod layout {
     use super::*;
