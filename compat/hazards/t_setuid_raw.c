@@ -1,5 +1,6 @@
 /* Control for test 6 (no libuv): shows whether the hazard exists on this kernel. A raw io_uring
- * ring (SQPOLL with the argument "sqpoll", else a plain one) is created as root and used once;
+ * ring (SQPOLL with the argument "sqpoll", else a plain one; "plain-async" forces every request
+ * to an io-wq worker with IOSQE_ASYNC) is created as root and used once;
  * the process then drops to nobody and submits IORING_OP_OPENAT of the root-only file given as
  * argument on that same ring. Prints "raw_ring_open_after_setuid=<result>" (an fd >= 0 means
  * the ring opened it with root's credentials: the hazard uvring must defend against). */
@@ -14,7 +15,7 @@ static int ring_fd;
 static unsigned *sq_tail, *sq_mask, *sq_array, *sq_flags, *cq_head, *cq_tail, *cq_mask;
 static struct io_uring_sqe* sqes;
 static struct io_uring_cqe* cqes;
-static int sqpoll;
+static int sqpoll, force_async;
 
 static int run_openat(const char* path) {
   unsigned tail = *sq_tail, idx = tail & *sq_mask, head;
@@ -22,6 +23,7 @@ static int run_openat(const char* path) {
   double t0 = now_s();
   memset(sqe, 0, sizeof *sqe);
   sqe->opcode = IORING_OP_OPENAT;
+  if (force_async) sqe->flags |= IOSQE_ASYNC;
   sqe->fd = AT_FDCWD;
   sqe->addr = (unsigned long)path;
   sqe->open_flags = O_RDONLY;
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
   int r1, r2;
   if (argc < 2) return 2;
   sqpoll = argc > 2 && strcmp(argv[2], "sqpoll") == 0;
+  force_async = argc > 2 && strcmp(argv[2], "plain-async") == 0;
   memset(&p, 0, sizeof p);
   if (sqpoll) {
     p.flags = IORING_SETUP_SQPOLL;

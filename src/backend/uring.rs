@@ -60,9 +60,13 @@ pub struct FsAux {
     pub inline_res: Option<i32>,
 }
 
-/// The identity io-wq workers act with. A process that changes it after
-/// the ring exists (setuid and friends, CVE-2024-22017) must not have file
-/// operations run with the old one.
+/// The identity an SQPOLL ring submits with: its kernel thread keeps the
+/// credentials of the ring's creator, so a process that changes them later
+/// (setuid and friends, CVE-2024-22017) must not have file operations run
+/// with the old ones. A plain ring needs no check: the kernel gives each
+/// request the submitting thread's credentials of the moment, also when it
+/// hands the request to an io-wq worker (compat/hazards test 6 shows both
+/// on the machine it runs on, with a raw-ring control).
 #[derive(PartialEq, Eq, Clone, Default)]
 struct Creds {
     uids: [libc::uid_t; 3],
@@ -243,10 +247,14 @@ impl Uring {
         self.probe.is_supported(code)
     }
 
-    /// Whether file operations may go to this ring now. Checked once per
-    /// loop turn: a changed identity makes the ring stale; the loop rebuilds
-    /// it once its operations in flight are done, the pool serves meanwhile.
+    /// Whether file operations may go to this ring now. For an SQPOLL ring,
+    /// checked once per loop turn: a changed identity makes the ring stale;
+    /// the loop rebuilds it once its operations in flight are done, the pool
+    /// serves meanwhile. (3-4 system calls, which a plain ring is spared.)
     pub fn fs_allowed(&mut self, turn: u64) -> bool {
+        if !self.sqpoll {
+            return true;
+        }
         if !self.creds_stale && self.creds_checked != turn {
             self.creds_checked = turn;
             if current_creds() != self.creds {
