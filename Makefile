@@ -13,7 +13,9 @@ all: lib $(OUT)/libuv.pc
 
 lib:
 	$(CARGO) build --release
-	cp -f $(OUT)/libuv.so $(OUT)/libuv.so.1.0.0
+	# A new file renamed into place: programs running on the old one keep their mapping.
+	cp -f $(OUT)/libuv.so $(OUT)/libuv.so.1.0.0.new
+	mv -f $(OUT)/libuv.so.1.0.0.new $(OUT)/libuv.so.1.0.0
 	ln -sf libuv.so.1.0.0 $(OUT)/libuv.so.1
 
 $(OUT)/libuv.pc: libuv.pc.in Makefile
