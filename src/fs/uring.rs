@@ -46,6 +46,26 @@ unsafe fn rw_sqe(req: *mut uv_fs_t, write: bool) -> io_uring::squeue::Entry {
     }
 }
 
+/// The ring's statx for a stat, lstat or fstat request, into `buf`.
+unsafe fn statx_sqe(
+    req: *mut uv_fs_t,
+    path: *const c_char,
+    buf: *mut types::statx,
+) -> io_uring::squeue::Entry {
+    let mask = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
+    match (*req).fs_type {
+        UV_FS_FSTAT => opcode::Statx::new(types::Fd((*req).file), c"".as_ptr(), buf)
+            .flags(libc::AT_EMPTY_PATH)
+            .mask(mask)
+            .build(),
+        UV_FS_LSTAT => opcode::Statx::new(AT_FDCWD, path, buf)
+            .flags(libc::AT_SYMLINK_NOFOLLOW)
+            .mask(mask)
+            .build(),
+        _ => opcode::Statx::new(AT_FDCWD, path, buf).mask(mask).build(),
+    }
+}
+
 /// Claims an async request for the ring; false leaves it to the pool.
 /// The set of operations is libuv's: others (rmdir, ftruncate, ...) stay on
 /// the pool, where uv_cancel can still withdraw them.
@@ -107,31 +127,16 @@ pub(crate) unsafe fn try_submit(loop_: *mut uv_loop_t, req: *mut uv_fs_t) -> boo
             } else {
                 None
             };
+            let bufp = &mut *buf as *mut libc::statx as *mut types::statx;
+            aux.statx = Some(buf);
             if let Some(res) = cached {
                 // Answered without blocking: the callback still comes from
                 // the loop, through a no-op completion of this turn's enter.
-                aux.statx = Some(buf);
                 aux.inline_res = Some(res);
-                crate::req::register(loop_);
-                u.fs_aux.insert(req as usize, aux);
-                u.push_fs(opcode::Nop::new().build(), req as usize);
-                return true;
+                (opcode::Nop::CODE, opcode::Nop::new().build())
+            } else {
+                (opcode::Statx::CODE, statx_sqe(req, path, bufp))
             }
-            let bufp = &mut *buf as *mut libc::statx as *mut types::statx;
-            aux.statx = Some(buf);
-            let mask = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
-            let sqe = match (*req).fs_type {
-                UV_FS_FSTAT => opcode::Statx::new(types::Fd((*req).file), c"".as_ptr(), bufp)
-                    .flags(libc::AT_EMPTY_PATH)
-                    .mask(mask)
-                    .build(),
-                UV_FS_LSTAT => opcode::Statx::new(AT_FDCWD, path, bufp)
-                    .flags(libc::AT_SYMLINK_NOFOLLOW)
-                    .mask(mask)
-                    .build(),
-                _ => opcode::Statx::new(AT_FDCWD, path, bufp).mask(mask).build(),
-            };
-            (opcode::Statx::CODE, sqe)
         }
         UV_FS_FSYNC => (
             opcode::Fsync::CODE,
