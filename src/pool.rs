@@ -31,6 +31,9 @@ struct Queue {
     slow_running: usize,
     /// Workers asleep on the condition variable: only they need a signal.
     idle: usize,
+    /// Signals sent to idle workers that have not woken yet: a burst of
+    /// submissions wakes as many workers as it needs, not one per item.
+    signalled: usize,
     exit: bool,
 }
 
@@ -71,6 +74,7 @@ fn get() -> &'static Pool {
             items: VecDeque::new(),
             slow_running: 0,
             idle: 0,
+            signalled: 0,
             exit: false,
         }),
         cond: Condvar::new(),
@@ -147,6 +151,7 @@ impl Pool {
                     q.idle += 1;
                     q = self.cond.wait(q).unwrap_or_else(|e| e.into_inner());
                     q.idle -= 1;
+                    q.signalled = q.signalled.saturating_sub(1);
                 }
             };
             unsafe {
@@ -158,7 +163,10 @@ impl Pool {
             if item.kind == WorkKind::SlowIo {
                 let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
                 q.slow_running -= 1;
-                let wake = q.idle > 0 && !q.items.is_empty();
+                let wake = q.idle > q.signalled && !q.items.is_empty();
+                if wake {
+                    q.signalled += 1;
+                }
                 drop(q);
                 if wake {
                     self.cond.notify_one();
@@ -174,7 +182,10 @@ pub unsafe fn submit(w: *mut uv__work, kind: WorkKind) {
     let mut q = pool.queue.lock().unwrap_or_else(|e| e.into_inner());
     q.items.push_back(Item { w, kind });
     // A busy worker finds the item when it looks again; no system call.
-    let wake = q.idle > 0;
+    let wake = q.idle > q.signalled;
+    if wake {
+        q.signalled += 1;
+    }
     drop(q);
     if wake {
         pool.cond.notify_one();
