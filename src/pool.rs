@@ -37,6 +37,18 @@ struct Queue {
     exit: bool,
 }
 
+impl Queue {
+    /// Whether an idle worker is still unsignalled; if so it counts as
+    /// signalled from now on and the caller must notify the condvar.
+    fn claim_signal(&mut self) -> bool {
+        let free = self.idle > self.signalled;
+        if free {
+            self.signalled += 1;
+        }
+        free
+    }
+}
+
 pub struct Pool {
     queue: Mutex<Queue>,
     cond: Condvar,
@@ -163,10 +175,7 @@ impl Pool {
             if item.kind == WorkKind::SlowIo {
                 let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
                 q.slow_running -= 1;
-                let wake = q.idle > q.signalled && !q.items.is_empty();
-                if wake {
-                    q.signalled += 1;
-                }
+                let wake = !q.items.is_empty() && q.claim_signal();
                 drop(q);
                 if wake {
                     self.cond.notify_one();
@@ -182,10 +191,7 @@ pub unsafe fn submit(w: *mut uv__work, kind: WorkKind) {
     let mut q = pool.queue.lock().unwrap_or_else(|e| e.into_inner());
     q.items.push_back(Item { w, kind });
     // A busy worker finds the item when it looks again; no system call.
-    let wake = q.idle > q.signalled;
-    if wake {
-        q.signalled += 1;
-    }
+    let wake = q.claim_signal();
     drop(q);
     if wake {
         pool.cond.notify_one();
