@@ -7,7 +7,7 @@
 //! UV_FS_EVENT_RECURSIVE is ignored on Linux, as in libuv.
 
 use crate::abi::*;
-use crate::backend::watcher::{self, POLLIN};
+use crate::watcher::{self, POLLIN};
 use crate::{handle, queue};
 use libc::{c_char, c_int, c_uint, c_void, size_t};
 use std::collections::BTreeMap;

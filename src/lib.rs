@@ -37,5 +37,6 @@ pub mod time;
 pub mod timer;
 pub mod tty;
 pub mod udp;
+pub mod watcher;
 pub mod work;
 pub mod wtf8;

@@ -5,11 +5,8 @@
 //! ABI others read lives in `LoopInner`, boxed behind `internal_fields`.
 
 use crate::abi::*;
-use crate::backend::epoll::Epoll;
-use crate::backend::policy::{self, BackendKind, Choice};
-use crate::backend::uring::Uring;
-use crate::backend::{watcher, Backend, Event, FS_EVENT, INVALID_TOKEN, WAKE_TOKEN};
-use crate::{handle, loop_watcher, queue, timer};
+use crate::backend::{Backend, Event};
+use crate::{handle, loop_watcher, queue, timer, watcher};
 use libc::{c_int, c_void, size_t};
 use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
@@ -62,7 +59,8 @@ pub struct LoopInner {
     /// First field, read by worker threads without touching the rest.
     shared: *const LoopShared,
     pub backend: Backend,
-    pub choice: Choice,
+    /// File requests this loop's ring is running (their buffers and state).
+    pub fs_ring: crate::fs::uring::InFlight,
     /// Active timers by (due time, start order).
     pub timers: BTreeMap<(u64, u64), *mut uv_timer_t>,
     pub metrics: Metrics,
@@ -82,30 +80,16 @@ pub struct LoopInner {
     pub running: u32,
 }
 
-const RING_ENTRIES: u32 = 256;
-
-/// Builds the backend the policy picks, with the wake-up descriptor armed.
-fn make_backend(wake_fd: c_int, sqpoll: bool) -> Result<(Backend, Choice), c_int> {
-    let mut choice = policy::choose();
-    if choice.kind == BackendKind::IoUring {
-        match Uring::new(RING_ENTRIES, sqpoll && choice.forced) {
-            Ok(mut u) => {
-                u.set_wake_fd(wake_fd)?;
-                return Ok((Backend::Uring(Box::new(u)), choice));
-            }
-            Err(e) => choice = policy::setup_failed(e),
-        }
-    }
-    let e = Epoll::new()?;
-    e.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN)?;
-    Ok((Backend::Epoll(e), choice))
-}
-
 impl Drop for LoopInner {
     fn drop(&mut self) {
         let shared = unsafe { Arc::from_raw(self.shared) };
         unsafe { libc::close(shared.wake_fd.load(Ordering::Acquire)) };
     }
+}
+
+/// The backend decision of an initialised loop, with its reason.
+pub unsafe fn backend_choice(loop_: *mut uv_loop_t) -> crate::backend::policy::Choice {
+    (*inner(loop_)).backend.choice().clone()
 }
 
 pub unsafe fn inner(loop_: *mut uv_loop_t) -> *mut LoopInner {
@@ -174,14 +158,13 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
         Ok(fd) => fd,
         Err(e) => return e,
     };
-    let (backend, choice) = match make_backend(wake_fd, false) {
+    let backend = match Backend::new(wake_fd, false) {
         Ok(b) => b,
         Err(e) => {
             libc::close(wake_fd);
             return e;
         }
     };
-    policy::announce(&choice);
     (*loop_).backend_fd = backend.fd();
     (*loop_).async_io_watcher.fd = wake_fd;
     let shared = Arc::new(LoopShared {
@@ -192,7 +175,7 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
     let inner = Box::new(LoopInner {
         shared: Arc::into_raw(shared),
         backend,
-        choice,
+        fs_ring: Default::default(),
         timers: BTreeMap::new(),
         metrics: Metrics::default(),
         idle_time_enabled: false,
@@ -383,7 +366,7 @@ pub unsafe extern "C" fn uv_loop_configure(
         UV_LOOP_USE_IO_URING_SQPOLL => {
             (*inner).sqpoll_requested = true;
             // Only a forced io_uring loop gets a polling kernel thread.
-            if (*inner).backend.is_uring() && (*inner).choice.forced {
+            if (*inner).backend.sqpoll_grantable() {
                 return rebuild_backend(loop_);
             }
             0
@@ -401,7 +384,7 @@ unsafe fn rebuild_backend(loop_: *mut uv_loop_t) -> c_int {
         Ok(fd) => fd,
         Err(e) => return e,
     };
-    let (backend, choice) = match make_backend(wake_fd, (*inner).sqpoll_requested) {
+    let backend = match Backend::new(wake_fd, (*inner).sqpoll_requested) {
         Ok(b) => b,
         Err(e) => {
             libc::close(wake_fd);
@@ -412,7 +395,6 @@ unsafe fn rebuild_backend(loop_: *mut uv_loop_t) -> c_int {
     let old = shared.wake_fd.swap(wake_fd, Ordering::AcqRel);
     libc::close(old);
     (*inner).backend = backend;
-    (*inner).choice = choice;
     (*loop_).backend_fd = (*inner).backend.fd();
     (*loop_).async_io_watcher.fd = wake_fd;
     let table: Vec<*mut uv__io_t> = (*inner).watchers.clone();
@@ -597,13 +579,10 @@ unsafe fn on_wake(loop_: *mut uv_loop_t) {
 /// Hands queued interest changes to the backend (and replaces a ring made
 /// stale by a change of credentials).
 unsafe fn prepare_backend(loop_: *mut uv_loop_t) {
-    let li = inner(loop_);
-    if let Backend::Uring(u) = &mut (*li).backend {
-        if u.creds_stale && u.fs_in_flight == 0 {
-            // The process changed identity: give it a ring (and io-wq
-            // workers) of the new one. Watchers are re-armed by the rebuild.
-            rebuild_backend(loop_);
-        }
+    if (*inner(loop_)).backend.ring_needs_rebuild() {
+        // The process changed identity: give it a ring (and io-wq workers)
+        // of the new one. Watchers are re-armed by the rebuild.
+        rebuild_backend(loop_);
     }
     watcher::flush(loop_);
 }
@@ -702,33 +681,29 @@ unsafe fn dispatch(loop_: *mut uv_loop_t, batch: &mut [Event]) -> u64 {
     let mut have_signals = false;
     let mut nevents = 0u64;
     for i in 0..len {
-        let ev = base.add(i).read();
-        let token = ev.token;
-        if token == INVALID_TOKEN {
-            continue;
-        }
-        if token == WAKE_TOKEN {
-            update_idle_time(loop_);
-            on_wake(loop_);
-            nevents += 1;
-            continue;
-        }
-        if token & FS_EVENT != 0 && token != INVALID_TOKEN {
-            update_idle_time(loop_);
-            let req = (token & !FS_EVENT) as *mut uv_fs_t;
-            crate::fs::uring::complete(loop_, req, ev.events as i32);
-            nevents += 1;
-            continue;
-        }
-        let fd = token as c_int;
-        if fd == signal_fd && fd >= 0 {
-            have_signals = true;
-            nevents += 1;
-            continue;
-        }
-        update_idle_time(loop_);
-        if watcher::dispatch(loop_, fd, ev.events) {
-            nevents += 1;
+        // Re-read each time: a callback may have voided later entries.
+        match base.add(i).read() {
+            Event::Void => {}
+            Event::Wake => {
+                update_idle_time(loop_);
+                on_wake(loop_);
+                nevents += 1;
+            }
+            Event::Done { token, res } => {
+                update_idle_time(loop_);
+                crate::fs::uring::complete(loop_, token, res);
+                nevents += 1;
+            }
+            Event::Io { fd, .. } if fd == signal_fd && fd >= 0 => {
+                have_signals = true;
+                nevents += 1;
+            }
+            Event::Io { fd, events } => {
+                update_idle_time(loop_);
+                if watcher::dispatch(loop_, fd, events) {
+                    nevents += 1;
+                }
+            }
         }
     }
     if have_signals {
@@ -786,17 +761,9 @@ pub unsafe extern "C" fn uv_run(loop_: *mut uv_loop_t, mode: c_int) -> c_int {
         (*loop_).stop_flag = 0;
     }
     (*inner(loop_)).running -= 1;
-    // An embedder may now poll uv_backend_fd: the ring must already hold
-    // every poll request, or it would never become readable.
-    if (*inner(loop_)).backend.is_uring() {
-        prepare_backend(loop_);
-        if let Backend::Uring(u) = &mut (*inner(loop_)).backend {
-            u.arm_epoll();
-            if u.has_queued() {
-                u.submit();
-            }
-        }
-    }
+    // An embedder may now poll uv_backend_fd until the next uv_run: file
+    // operations still in the ring must make it readable when they complete.
+    (*inner(loop_)).backend.park();
     r as c_int
 }
 

@@ -3,9 +3,9 @@
 //! uv_pipe().
 
 use crate::abi::*;
-use crate::backend::watcher::{self, POLLIN};
 use crate::handle;
 use crate::stream::{self, errno, BOUND, READABLE, WRITABLE};
+use crate::watcher::{self, POLLIN};
 use libc::{c_char, c_int, c_uint, c_void, size_t, socklen_t};
 
 pub const UV_PIPE_NO_TRUNCATE: c_uint = 1;

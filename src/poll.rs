@@ -2,8 +2,8 @@
 //! writable, disconnected or has priority data. Level-triggered.
 
 use crate::abi::*;
-use crate::backend::watcher::{self, POLLERR, POLLIN, POLLOUT, POLLPRI, POLLRDHUP};
 use crate::handle;
+use crate::watcher::{self, POLLERR, POLLIN, POLLOUT, POLLPRI, POLLRDHUP};
 use libc::{c_int, c_uint};
 
 pub const UV_READABLE: c_int = 1;

@@ -353,7 +353,7 @@ unsafe fn open_stream(c: &uv_stdio_container_t, fds: &mut [c_int; 2]) -> c_int {
     }
     libc::close(fds[1]);
     fds[1] = -1;
-    crate::backend::watcher::set_nonblock(fds[0], true);
+    crate::watcher::set_nonblock(fds[0], true);
     // The child writes into a WRITABLE pipe, so the parent reads it.
     let mut flags = 0;
     if c.flags & UV_WRITABLE_PIPE != 0 {
@@ -476,7 +476,7 @@ pub unsafe extern "C" fn uv_process_get_pid(p: *const uv_process_t) -> libc::pid
 pub extern "C" fn uv_disable_stdio_inheritance() {
     let mut fd = 0;
     loop {
-        if crate::backend::watcher::set_cloexec(fd, true) != 0 && fd > 15 {
+        if crate::watcher::set_cloexec(fd, true) != 0 && fd > 15 {
             break;
         }
         fd += 1;

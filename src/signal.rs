@@ -8,8 +8,8 @@
 //! handler never waits on its own thread.
 
 use crate::abi::*;
-use crate::backend::watcher;
 use crate::handle;
+use crate::watcher;
 use libc::{c_int, c_uint, c_void};
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 

@@ -7,7 +7,7 @@
 //! stream's watcher is fed to the loop's pending phase, as libuv does.
 
 use crate::abi::*;
-use crate::backend::watcher::{self, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use crate::watcher::{self, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::{alloc, handle, queue, req};
 use libc::{c_int, c_uint, c_void, size_t, ssize_t};
 use std::collections::VecDeque;

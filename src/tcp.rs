@@ -1,9 +1,9 @@
 //! uv_tcp_*: TCP streams over IPv4/IPv6, and uv_socketpair.
 
 use crate::abi::*;
-use crate::backend::watcher::{self, POLLIN};
 use crate::handle;
 use crate::stream::{self, errno, BOUND, IPV6, READABLE, TCP_KEEPALIVE, TCP_NODELAY, WRITABLE};
+use crate::watcher::{self, POLLIN};
 use libc::{c_int, c_uint, c_void, sockaddr, socklen_t};
 
 pub const UV_TCP_IPV6ONLY: c_uint = 1;

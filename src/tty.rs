@@ -119,7 +119,7 @@ pub unsafe extern "C" fn uv_tty_init(
     }
     stream::init(loop_, tty as *mut uv_stream_t, UV_TTY);
     if flags & BLOCKING_WRITES == 0 {
-        crate::backend::watcher::set_nonblock(fd, true);
+        crate::watcher::set_nonblock(fd, true);
     }
     if mode != libc::O_WRONLY {
         flags |= READABLE;

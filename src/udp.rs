@@ -3,7 +3,7 @@
 //! with recvmmsg when the handle was created with UV_UDP_RECVMMSG.
 
 use crate::abi::*;
-use crate::backend::watcher::{self, POLLIN, POLLOUT};
+use crate::watcher::{self, POLLIN, POLLOUT};
 use crate::{handle, queue};
 use libc::{c_char, c_int, c_uint, c_void, size_t, sockaddr, socklen_t, ssize_t};
 use std::mem::{size_of, zeroed};

@@ -402,6 +402,24 @@ else
   fi
 fi
 
+# ---- 11. uv_backend_fd is the epoll set in both modes; an outer epoll loop drives uv_run ----
+t=11-backend-fd-is-epoll
+t11_ok=1
+for m in 0 1; do
+  if ! run "t11-$m" 60 env UV_USE_IO_URING=$m "$T/t_backendfd"; then
+    fail "$t" "UV_USE_IO_URING=$m: program failed (status $?)" $(logs "t11-$m")
+    t11_ok=0
+    break
+  fi
+  want="backend_fd=epoll enoent=1 fs_done=192 blocking_wakeups=yes ring_fds=$m"
+  if [ "$(out "t11-$m")" != "$want" ]; then
+    fail "$t" "UV_USE_IO_URING=$m: $(out "t11-$m"), expected $want" $(logs "t11-$m")
+    t11_ok=0
+    break
+  fi
+done
+[ "$t11_ok" = 1 ] && pass "$t" "both modes: epoll fd, EPOLL_CTL_MOD after uv_poll_stop = ENOENT, 192 fs ops completed by an outer epoll_wait loop (ring in use with =1)"
+
 [ "$skipped" -gt 0 ] && echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -38,8 +38,8 @@ impl Epoll {
     }
 
     /// Registers and at once unregisters `fd`: tells whether epoll accepts it.
-    pub fn add_probe(&self, fd: c_int) -> Result<(), c_int> {
-        match self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, u64::MAX - 1) {
+    pub fn add_probe(&self, fd: c_int, token: u64) -> Result<(), c_int> {
+        match self.ctl(libc::EPOLL_CTL_ADD, fd, libc::EPOLLIN as u32, token) {
             Ok(()) => {
                 self.remove(fd);
                 Ok(())

@@ -1,90 +1,255 @@
-//! The backend seam: what a loop uses to wait for descriptors and wake-ups.
-//! `policy` decides which backend a loop gets; `epoll` is the fallback that
-//! every kernel has; `uring` is the io_uring loop.
+//! What a loop waits on, in libuv 1.50's shape: an epoll set, always, whose
+//! descriptor is `uv_backend_fd`, plus an optional io_uring that runs file
+//! operations. `policy` decides whether a loop gets a ring; callers never ask
+//! which backend they have, only whether a ring is there to take an operation.
+//!
+//! Where a turn waits is decided in one place, `Backend::wait`:
+//! - nothing for the ring to submit and nothing in flight there: epoll_wait,
+//!   one system call, as libuv;
+//! - operations to submit or in flight: io_uring_enter submits them and waits
+//!   for their completions and for the epoll set (which the ring polls) in the
+//!   same call, so a file-heavy turn is still one system call.
+//!
+//! Between `uv_run` calls an embedder may poll `uv_backend_fd` instead of the
+//! loop: if the ring then has operations in flight, its descriptor joins the
+//! epoll set so that their completions make the epoll fd readable.
 
 pub mod epoll;
 pub mod policy;
 pub mod uring;
-pub mod watcher;
 
+use epoll::Epoll;
 use libc::c_int;
+use policy::{BackendKind, Choice};
+use uring::{Reaped, Ring};
 
-/// One readiness or completion, as the loop dispatches it.
-#[derive(Clone, Copy)]
-pub struct Event {
-    /// A descriptor, WAKE_TOKEN, INVALID_TOKEN, or a request address | FS_EVENT.
-    pub token: u64,
-    /// Poll bits for descriptors; the result for requests.
-    pub events: u32,
+/// One thing a wait found, as the loop dispatches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A watched descriptor is ready (`events` are poll bits).
+    Io { fd: c_int, events: u32 },
+    /// The loop's wake-up eventfd fired (async sends, finished pool work).
+    Wake,
+    /// An operation of the ring finished: `token` is what it was pushed with.
+    Done { token: usize, res: i32 },
+    /// An entry voided during dispatch (its descriptor was closed).
+    Void,
 }
 
-/// Token of the loop's own wake-up eventfd (async sends, finished pool work).
-pub const WAKE_TOKEN: u64 = u64::MAX;
-/// Token of a batch entry whose descriptor was closed during dispatch.
-pub const INVALID_TOKEN: u64 = u64::MAX - 1;
-/// Marks a completed request in the ring (the rest is its address).
-pub const FS_EVENT: u64 = 1 << 62;
+/// epoll tokens: a descriptor is its own number (never above i32::MAX); the
+/// two of the loop's own sit above every descriptor.
+const WAKE_TOKEN: u64 = u64::MAX;
+const RING_TOKEN: u64 = u64::MAX - 1;
+/// A registration made only to learn whether epoll accepts a descriptor.
+const PROBE_TOKEN: u64 = u64::MAX - 2;
 
-pub enum Backend {
-    Epoll(epoll::Epoll),
-    Uring(Box<uring::Uring>),
+/// Entries of a loop's ring: libuv 1.50 uses 64 for file operations.
+const RING_ENTRIES: u32 = 256;
+
+pub struct Backend {
+    epoll: Epoll,
+    ring: Option<Box<Ring>>,
+    /// The ring's descriptor is in the epoll set (only between uv_run calls).
+    ring_in_epoll: bool,
+    choice: Choice,
+    /// Scratch space for epoll_wait.
+    evs: Vec<libc::epoll_event>,
+}
+
+/// What epoll reported, as loop events; the ring's own readiness is reaped.
+fn from_epoll(ev: &libc::epoll_event, ring: Option<&mut Ring>, out: &mut Vec<Event>) {
+    match ev.u64 {
+        WAKE_TOKEN => out.push(Event::Wake),
+        RING_TOKEN => {
+            if let Some(r) = ring {
+                r.reap(&mut |c| match c {
+                    Reaped::Done { token, res } => out.push(Event::Done { token, res }),
+                    // Not polled while the ring sits in the epoll set.
+                    Reaped::EpollReady => {}
+                });
+            }
+        }
+        PROBE_TOKEN => {}
+        fd => out.push(Event::Io {
+            fd: fd as c_int,
+            events: ev.events,
+        }),
+    }
 }
 
 impl Backend {
-    /// The descriptor uv_backend_fd reports: readable when the loop has work.
+    /// A loop's backend as the policy decides it, with the wake-up eventfd
+    /// in the epoll set. A ring that cannot be set up means no ring, quietly;
+    /// the reason is kept for doctor and UVRING_DEBUG.
+    pub fn new(wake_fd: c_int, sqpoll_requested: bool) -> Result<Backend, c_int> {
+        let epoll = Epoll::new()?;
+        epoll.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN)?;
+        let mut choice = policy::choose();
+        let mut ring = None;
+        if choice.kind == BackendKind::IoUring {
+            match Ring::new(RING_ENTRIES, sqpoll_requested && choice.forced, epoll.fd) {
+                Ok(r) => ring = Some(Box::new(r)),
+                Err(e) => choice = policy::setup_failed(e),
+            }
+        }
+        policy::announce(&choice);
+        Ok(Backend {
+            epoll,
+            ring,
+            ring_in_epoll: false,
+            choice,
+            evs: Vec::new(),
+        })
+    }
+
+    /// The descriptor uv_backend_fd reports: the epoll set, in every mode.
     pub fn fd(&self) -> c_int {
-        match self {
-            Backend::Epoll(e) => e.fd,
-            Backend::Uring(u) => u.fd(),
-        }
+        self.epoll.fd
     }
 
-    /// The epoll set holding the descriptor watchers.
-    fn watchers(&self) -> &epoll::Epoll {
-        match self {
-            Backend::Epoll(e) => e,
-            Backend::Uring(u) => &u.epoll,
-        }
+    pub fn choice(&self) -> &Choice {
+        &self.choice
     }
 
-    pub fn is_uring(&self) -> bool {
-        matches!(self, Backend::Uring(_))
+    /// The ring, when this loop has one, to take a file operation.
+    pub fn ring(&mut self) -> Option<&mut Ring> {
+        self.ring.as_deref_mut()
+    }
+
+    /// Whether a request for SQPOLL can be granted: only a loop that has a
+    /// ring because UV_USE_IO_URING=1 asked for it gets a polling thread.
+    pub fn sqpoll_grantable(&self) -> bool {
+        self.ring.is_some() && self.choice.forced
+    }
+
+    /// What doctor prints about the ring (None: the loop has none).
+    pub fn describe_ring(&self) -> Option<String> {
+        self.ring.as_ref().map(|r| r.describe())
+    }
+
+    /// Whether the ring must be replaced (credentials changed under an
+    /// SQPOLL ring) and can be now (nothing of it in flight).
+    pub fn ring_needs_rebuild(&self) -> bool {
+        self.ring
+            .as_ref()
+            .is_some_and(|r| r.creds_stale && r.in_flight() == 0)
     }
 
     /// Watches `fd` for `events` (replacing what it watched before).
     pub fn set(&mut self, fd: c_int, events: u32) -> Result<(), c_int> {
-        self.watchers().set(fd, events, fd as u64)
+        self.epoll.set(fd, events, fd as u64)
     }
 
     /// Stops watching `fd` at once.
     pub fn remove(&mut self, fd: c_int) {
-        self.watchers().remove(fd)
+        self.epoll.remove(fd)
     }
 
     /// Whether `fd` can be watched at all (regular files cannot).
     pub fn check_fd(&self, fd: c_int) -> Result<(), c_int> {
-        self.watchers().add_probe(fd)
+        self.epoll.add_probe(fd, PROBE_TOKEN)
     }
 
-    /// Waits up to `timeout` ms for events, appending them to `out`.
-    /// An interrupted wait (EINTR) is an error the caller retries.
+    /// Waits up to `timeout` ms (-1: no limit) and appends what happened to
+    /// `out`. An interrupted wait (EINTR) is an error the caller retries.
     pub fn wait(
         &mut self,
         out: &mut Vec<Event>,
         timeout: c_int,
         block_sigprof: bool,
     ) -> Result<(), c_int> {
-        match self {
-            Backend::Epoll(e) => {
-                let mut evs: [libc::epoll_event; 1024] = unsafe { std::mem::zeroed() };
-                let n = e.wait(&mut evs, timeout, block_sigprof)?;
-                out.extend(evs[..n].iter().map(|ev| Event {
-                    token: ev.u64,
-                    events: ev.events,
-                }));
-                Ok(())
+        if let Some(ring) = self.ring.as_deref_mut().filter(|r| r.in_flight() > 0) {
+            if self.ring_in_epoll {
+                // The ring polls the epoll set now: never both ways at once.
+                self.epoll.remove(ring.fd());
+                self.ring_in_epoll = false;
             }
-            Backend::Uring(u) => u.wait(out, timeout, block_sigprof),
+            let mut epoll_ready = false;
+            let r = ring.wait(timeout, block_sigprof, &mut |c| match c {
+                Reaped::Done { token, res } => out.push(Event::Done { token, res }),
+                Reaped::EpollReady => epoll_ready = true,
+            });
+            if epoll_ready {
+                self.harvest(out, 0, false)?;
+            }
+            return r;
         }
+        self.harvest(out, timeout, block_sigprof)
+    }
+
+    fn harvest(
+        &mut self,
+        out: &mut Vec<Event>,
+        timeout: c_int,
+        block_sigprof: bool,
+    ) -> Result<(), c_int> {
+        if self.evs.is_empty() {
+            self.evs = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
+        }
+        let n = self.epoll.wait(&mut self.evs, timeout, block_sigprof)?;
+        for ev in &self.evs[..n] {
+            from_epoll(ev, self.ring.as_deref_mut(), out);
+        }
+        Ok(())
+    }
+
+    /// The loop returns to its caller, who may poll uv_backend_fd until the
+    /// next uv_run: operations queued for the ring are submitted, and if any
+    /// are in flight the ring's descriptor joins the epoll set.
+    pub fn park(&mut self) {
+        let Some(ring) = self.ring.as_deref_mut() else {
+            return;
+        };
+        if ring.in_flight() == 0 || self.ring_in_epoll {
+            return;
+        }
+        ring.stop_polling_epoll();
+        if self
+            .epoll
+            .set(ring.fd(), libc::EPOLLIN as u32, RING_TOKEN)
+            .is_ok()
+        {
+            self.ring_in_epoll = true;
+        }
+    }
+}
+
+/// What a ring as a loop would get it offers, whatever the policy says of
+/// this kernel: for doctor.
+pub fn probe_ring() -> Result<String, c_int> {
+    let epoll = Epoll::new()?;
+    Ring::new(RING_ENTRIES, false, epoll.fd).map(|r| r.describe())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoll_tokens_are_disjoint_from_descriptors() {
+        for t in [WAKE_TOKEN, RING_TOKEN, PROBE_TOKEN] {
+            assert!(t > i32::MAX as u64);
+        }
+        let mut out = Vec::new();
+        let ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: 7,
+        };
+        from_epoll(&ev, None, &mut out);
+        let ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: WAKE_TOKEN,
+        };
+        from_epoll(&ev, None, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Event::Io {
+                    fd: 7,
+                    events: libc::EPOLLIN as u32
+                },
+                Event::Wake
+            ]
+        );
     }
 }

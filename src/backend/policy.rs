@@ -146,6 +146,16 @@ pub fn choose() -> Choice {
     }
 }
 
+impl BackendKind {
+    /// The name doctor and UVRING_DEBUG print.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Epoll => "epoll",
+            BackendKind::IoUring => "io_uring",
+        }
+    }
+}
+
 /// The ring could not be set up: the loop falls back to epoll.
 pub fn setup_failed(err: libc::c_int) -> Choice {
     let name = unsafe { std::ffi::CStr::from_ptr(crate::error::uv_err_name(err)) };
@@ -158,11 +168,11 @@ pub fn setup_failed(err: libc::c_int) -> Choice {
 /// Prints the choice once per loop when UVRING_DEBUG=1.
 pub fn announce(choice: &Choice) {
     if std::env::var("UVRING_DEBUG").ok().as_deref() == Some("1") {
-        let kind = match choice.kind {
-            BackendKind::Epoll => "epoll",
-            BackendKind::IoUring => "io_uring",
-        };
-        eprintln!("uvring: loop backend {kind}: {}", choice.reason);
+        eprintln!(
+            "uvring: loop backend {}: {}",
+            choice.kind.name(),
+            choice.reason
+        );
     }
 }
 

@@ -1,63 +1,71 @@
-//! The io_uring backend: one ring per loop. File operations are native
-//! requests in the ring; the loop's timeout rides on the io_uring_enter that
-//! submits them, so a turn of a file-heavy loop costs one system call.
+//! The loop's io_uring: it runs file operations, and while some are in
+//! flight the loop waits in io_uring_enter, with the epoll set polled by the
+//! ring, so that a turn submits, waits and times out in one system call.
 //!
-//! Descriptor watchers stay in an epoll set that the ring itself polls. A
-//! poll request in the ring would hold a reference to its socket: a closed
-//! listening socket would stay bound until the ring noticed, and after the
-//! process dies until the kernel's asynchronous ring teardown ran, so a
-//! restarted server would meet EADDRINUSE. epoll holds no such reference,
-//! and keeps libuv's level-triggered semantics for free.
+//! The ring knows submission entries and completions, nothing of what they
+//! are for: an operation is pushed with a token (its request's address) and
+//! comes back as `Reaped::Done` with that token.
+//!
+//! Descriptor watchers never go into the ring: a poll request holds a
+//! reference to its socket, so a closed listening socket would stay bound
+//! until the ring noticed (EADDRINUSE for a restarted server). No socket
+//! operation is ever placed here, so none can wait in the ring forever.
 //!
 //! Hazards handled here: EINTR from io_uring_enter (a stopped or traced
-//! process) is returned to the caller, which retries with the time left;
-//! completions that overflowed the CQ are flushed, never dropped; no request
-//! is ever marked IOSQE_ASYNC.
+//! process) is reported after reaping, and the caller retries with the time
+//! left; completions that overflowed the CQ are flushed, never dropped; no
+//! request is marked IOSQE_ASYNC.
 
-use super::epoll::Epoll;
-use super::{Event, FS_EVENT, WAKE_TOKEN};
-use io_uring::{opcode, types, IoUring};
-use libc::{c_int, c_uint};
+use io_uring::{opcode, squeue, types, IoUring};
+use libc::c_int;
 
-const TAG_MASK: u64 = 0b11;
-/// The poll of the epoll set fired: harvest it with epoll_wait(0).
-const TAG_EPOLL: u64 = 1;
-/// File operations carry their request's address with this tag.
-pub const TAG_FS: u64 = 3;
+/// A completion, as the backend needs to know it.
+pub enum Reaped {
+    /// An operation pushed with `token` finished with `res`.
+    Done { token: usize, res: i32 },
+    /// The poll of the epoll set fired: harvest it with epoll_wait(0).
+    EpollReady,
+}
 
-pub struct Uring {
+// user_data values, disjoint by value: the ring's own requests use numbers
+// below 4096, which no request address can be.
+/// Removal of a poll, and a timeout entry of a kernel without EXT_ARG.
+const UD_QUIET: u64 = 0;
+/// Polls of the epoll set, one generation each, so a late completion of a
+/// removed poll is never taken for the live one.
+const UD_POLL_FIRST: u64 = 1;
+const UD_POLL_LAST: u64 = 4095;
+/// Tokens of operations start here.
+const TOKEN_MIN: usize = 4096;
+
+pub struct Ring {
     ring: IoUring,
+    epoll_fd: c_int,
     coop_taskrun: bool,
-    /// The watchers (and the loop's wake-up eventfd) live here.
-    pub epoll: Epoll,
-    /// Whether a poll of the epoll set is in the ring.
-    epoll_armed: bool,
-    pub sqpoll: bool,
+    sqpoll: bool,
+    /// The kernel takes the wait's timeout and sigmask in io_uring_enter
+    /// (5.11); without it, a timeout entry is queued instead.
+    ext_arg: bool,
     probe: io_uring::Probe,
-    /// Reading the current file position with offset -1 (Linux 5.6).
+    /// Reading and writing at the file's position with offset -1 (5.6).
     pub rw_cur_pos: bool,
-    /// File operations submitted and not yet completed.
-    pub fs_in_flight: usize,
-    /// Per-request state of file operations in flight (statx buffers, the
-    /// start of a buffer list being written), by request address.
-    pub fs_aux: std::collections::HashMap<usize, FsAux>,
-    /// File operations accepted but not yet in the submission queue.
-    fs_queue: Vec<(usize, io_uring::squeue::Entry)>,
+    /// Operations pushed and not yet completed, queued ones included.
+    in_flight: usize,
+    /// Operations accepted but not yet in the submission queue: uv_cancel
+    /// can still withdraw them.
+    queue: Vec<(usize, squeue::Entry)>,
+    /// user_data of the live poll of the epoll set; UD_QUIET when none.
+    poll_ud: u64,
+    last_poll_ud: u64,
+    /// Completions taken off the CQ to make room while submitting.
+    backlog: Vec<(u64, i32)>,
+    /// The timeout entry's time: the kernel reads it when it is submitted.
+    timeout_ts: types::Timespec,
     /// Credentials the ring (and its io-wq workers) were created with.
     creds: Creds,
     /// Loop turn of the last credential check, and whether they changed.
     creds_checked: u64,
     pub creds_stale: bool,
-}
-
-/// What a file operation in flight needs kept alive besides its request.
-#[derive(Default)]
-pub struct FsAux {
-    pub statx: Option<Box<libc::statx>>,
-    pub first_buf: usize,
-    /// The result of an operation answered before submission (a no-op
-    /// carries it through the ring).
-    pub inline_res: Option<i32>,
 }
 
 /// The identity an SQPOLL ring submits with: its kernel thread keeps the
@@ -89,16 +97,15 @@ fn current_creds() -> Creds {
     c
 }
 
-/// Above this many file operations in flight, stats go to the ring's workers.
-const INLINE_STAT_MAX_IN_FLIGHT: usize = 8;
-
 fn os_err(e: std::io::Error) -> c_int {
     -e.raw_os_error().unwrap_or(libc::EIO)
 }
 
-impl Uring {
-    /// Sets up a ring; any failure means the loop uses epoll instead.
-    pub fn new(entries: u32, sqpoll: bool) -> Result<Uring, c_int> {
+impl Ring {
+    /// Sets up a ring that polls `epoll_fd`; any failure means no ring.
+    /// What the kernel offers is probed here, never inferred from its
+    /// version: a missing feature costs that feature's fallback only.
+    pub fn new(entries: u32, sqpoll: bool, epoll_fd: c_int) -> Result<Ring, c_int> {
         let build = |coop: bool| {
             let mut b = IoUring::builder();
             if sqpoll {
@@ -106,45 +113,50 @@ impl Uring {
             }
             if coop {
                 // Completions of io-wq work reach the loop thread when it next
-                // enters the kernel (it always does, to wait) instead of by an
+                // enters the kernel (it does, to wait) instead of by an
                 // interrupt: measured 1.6-2x the stat throughput at 64 in flight.
                 b.setup_coop_taskrun();
             }
             b.build(entries)
         };
-        // COOP_TASKRUN is 5.19+; an older kernel that grants a ring gets one without it.
+        // A kernel that does not know COOP_TASKRUN (5.19) refuses the flag.
         let (ring, coop_taskrun) = match build(true) {
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => (build(false), false),
             r => (r, true),
         };
         let ring = ring.map_err(os_err)?;
         let p = ring.params();
-        // NODROP: overflowed completions are kept; EXT_ARG: timeout in enter.
-        if !p.is_feature_nodrop() || !p.is_feature_ext_arg() {
+        // Without NODROP (5.5) a full CQ would lose completions: no ring.
+        if !p.is_feature_nodrop() {
             return Err(-libc::ENOSYS);
         }
         let mut probe = io_uring::Probe::new();
         ring.submitter()
             .register_probe(&mut probe)
             .map_err(os_err)?;
-        if !probe.is_supported(opcode::PollAdd::CODE)
-            || !probe.is_supported(opcode::PollRemove::CODE)
-        {
+        let needed = [
+            opcode::PollAdd::CODE,
+            opcode::PollRemove::CODE,
+            opcode::Nop::CODE,
+            opcode::Timeout::CODE,
+        ];
+        if needed.iter().any(|&c| !probe.is_supported(c)) {
             return Err(-libc::ENOSYS);
         }
-        let rw_cur_pos = p.is_feature_rw_cur_pos();
-        let epoll = Epoll::new()?;
-        Ok(Uring {
-            ring,
-            epoll,
-            epoll_armed: false,
-            sqpoll,
+        Ok(Ring {
+            epoll_fd,
             coop_taskrun,
+            sqpoll,
+            ext_arg: p.is_feature_ext_arg(),
+            rw_cur_pos: p.is_feature_rw_cur_pos(),
+            ring,
             probe,
-            rw_cur_pos,
-            fs_in_flight: 0,
-            fs_aux: std::collections::HashMap::new(),
-            fs_queue: Vec::new(),
+            in_flight: 0,
+            queue: Vec::new(),
+            poll_ud: UD_QUIET,
+            last_poll_ud: UD_POLL_LAST,
+            backlog: Vec::new(),
+            timeout_ts: types::Timespec::new(),
             creds: current_creds(),
             creds_checked: 0,
             creds_stale: false,
@@ -156,42 +168,14 @@ impl Uring {
         self.ring.as_raw_fd()
     }
 
-    /// Puts the loop's wake-up eventfd in the epoll set and the poll of the
-    /// set in the ring, submitted at once so that the ring fd reports an
-    /// async send even before the first run.
-    pub fn set_wake_fd(&mut self, fd: c_int) -> Result<(), c_int> {
-        self.epoll.set(fd, libc::EPOLLIN as u32, WAKE_TOKEN)?;
-        self.arm_epoll();
-        self.submit();
-        Ok(())
+    /// Operations pushed and not completed yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
     }
 
-    /// Re-arms the poll of the epoll set if its last one completed.
-    pub fn arm_epoll(&mut self) {
-        if !self.epoll_armed {
-            self.epoll_armed = true;
-            self.push(
-                opcode::PollAdd::new(types::Fd(self.epoll.fd), libc::POLLIN as u32)
-                    .build()
-                    .user_data(TAG_EPOLL),
-            );
-        }
-    }
-
-    /// Queues an SQE, submitting what is queued when the ring is full.
-    fn push(&mut self, sqe: io_uring::squeue::Entry) {
-        loop {
-            // SAFETY: every SQE we build points at nothing that can move or
-            // die before its completion (poll requests carry no buffers).
-            if unsafe { self.ring.submission().push(&sqe) }.is_ok() {
-                return;
-            }
-            if self.ring.submit().is_err() {
-                // EINTR/EAGAIN/EBUSY: completions must be reaped first;
-                // the caller's next wait does that. Try once more.
-                std::thread::yield_now();
-            }
-        }
+    /// Whether the kernel offers opcode `code` in this ring.
+    pub fn supports(&self, code: u8) -> bool {
+        self.probe.is_supported(code)
     }
 
     /// The ring's features and the file operations it can take, for doctor.
@@ -230,28 +214,34 @@ impl Uring {
                 ops.push(name);
             }
         }
+        let mut setup = Vec::new();
+        if self.sqpoll {
+            setup.push("SQPOLL");
+        }
+        if self.coop_taskrun {
+            setup.push("COOP_TASKRUN");
+        }
+        if setup.is_empty() {
+            setup.push("plain");
+        }
         format!(
-            "features {}; setup {}; file operations in the ring: {}",
+            "features {}; setup {}; wait timeout {}; file operations in the ring: {}",
             feats.join(" "),
-            match (self.sqpoll, self.coop_taskrun) {
-                (true, true) => "SQPOLL COOP_TASKRUN",
-                (true, false) => "SQPOLL",
-                (false, true) => "COOP_TASKRUN",
-                (false, false) => "plain",
+            setup.join(" "),
+            if self.ext_arg {
+                "in io_uring_enter (EXT_ARG)"
+            } else {
+                "as a timeout entry (no EXT_ARG)"
             },
             ops.join(" ")
         )
     }
 
-    pub fn supports(&self, code: u8) -> bool {
-        self.probe.is_supported(code)
-    }
-
-    /// Whether file operations may go to this ring now. For an SQPOLL ring,
+    /// Whether operations may go to this ring now. For an SQPOLL ring,
     /// checked once per loop turn: a changed identity makes the ring stale;
-    /// the loop rebuilds it once its operations in flight are done, the pool
-    /// serves meanwhile. (3-4 system calls, which a plain ring is spared.)
-    pub fn fs_allowed(&mut self, turn: u64) -> bool {
+    /// the loop rebuilds it once its operations in flight are done, and the
+    /// pool serves meanwhile. (3-4 system calls, which a plain ring is spared.)
+    pub fn submit_allowed(&mut self, turn: u64) -> bool {
         if !self.sqpoll {
             return true;
         }
@@ -264,65 +254,102 @@ impl Uring {
         !self.creds_stale
     }
 
-    /// Whether the loop thread may answer a stat itself (fs::cached_stat).
-    /// With few operations in flight that saves a thread hand-off per stat
-    /// (7x the pool at one in flight, measured); with many, the ring's
-    /// workers batch them on every CPU and beat one loop thread.
-    pub fn inline_stat_allowed(&self) -> bool {
-        self.fs_in_flight < INLINE_STAT_MAX_IN_FLIGHT
+    /// Queues an operation; it reaches the kernel with the loop's next wait
+    /// (until then `withdraw` can take it back) and comes back as
+    /// `Reaped::Done { token, .. }`.
+    pub fn push_op(&mut self, sqe: squeue::Entry, token: usize) {
+        debug_assert!(token >= TOKEN_MIN);
+        self.in_flight += 1;
+        self.queue.push((token, sqe.user_data(token as u64)));
     }
 
-    /// Queues a file operation for request `req`. It reaches the kernel with
-    /// the loop's next wait; until then uv_cancel can withdraw it.
-    pub fn push_fs(&mut self, sqe: io_uring::squeue::Entry, req: usize) {
-        self.fs_in_flight += 1;
-        self.fs_queue
-            .push((req, sqe.user_data(req as u64 | TAG_FS)));
-    }
-
-    /// Withdraws a file operation not yet handed to the kernel.
-    pub fn cancel_fs(&mut self, req: usize) -> bool {
-        match self.fs_queue.iter().position(|(r, _)| *r == req) {
+    /// Withdraws an operation not yet handed to the kernel.
+    pub fn withdraw(&mut self, token: usize) -> bool {
+        match self.queue.iter().position(|(t, _)| *t == token) {
             Some(i) => {
-                self.fs_queue.remove(i);
-                self.fs_in_flight -= 1;
-                self.fs_aux.remove(&req);
+                self.queue.remove(i);
+                self.in_flight -= 1;
                 true
             }
             None => false,
         }
     }
 
-    /// Moves queued file operations into the submission queue.
-    pub fn flush_fs(&mut self) {
-        for (_, sqe) in std::mem::take(&mut self.fs_queue) {
-            self.push(sqe);
+    /// Puts an entry in the submission queue, submitting to make room.
+    fn push(&mut self, sqe: &squeue::Entry) {
+        loop {
+            // SAFETY: every entry points only at memory that outlives its
+            // completion: the request (and the buffers, paths and statx
+            // space it owns until its callback) for operations, the ring's
+            // own `timeout_ts` for a timeout, nothing for polls and removals.
+            if unsafe { self.ring.submission().push(sqe) }.is_ok() {
+                return;
+            }
+            if let Err(e) = self.ring.submit() {
+                if e.raw_os_error() == Some(libc::EBUSY) {
+                    // The CQ is full and its overflow not yet flushed: take
+                    // completions off it (delivered with the next reap).
+                    let cq = self.ring.completion();
+                    self.backlog.extend(cq.map(|c| (c.user_data(), c.result())));
+                }
+            }
         }
     }
 
-    pub fn has_queued(&mut self) -> bool {
-        self.flush_fs();
-        !self.ring.submission().is_empty()
+    /// Moves queued operations into the submission queue.
+    fn flush(&mut self) {
+        for (_, sqe) in std::mem::take(&mut self.queue) {
+            self.push(&sqe);
+        }
     }
 
-    /// Submits what is queued without waiting.
-    pub fn submit(&mut self) {
+    fn arm_poll(&mut self) {
+        if self.poll_ud != UD_QUIET {
+            return;
+        }
+        let ud = if self.last_poll_ud >= UD_POLL_LAST {
+            UD_POLL_FIRST
+        } else {
+            self.last_poll_ud + 1
+        };
+        self.last_poll_ud = ud;
+        self.poll_ud = ud;
+        let sqe = opcode::PollAdd::new(types::Fd(self.epoll_fd), libc::POLLIN as u32)
+            .build()
+            .user_data(ud);
+        self.push(&sqe);
+    }
+
+    /// Stops polling the epoll set (it is about to poll the ring instead:
+    /// never both ways at once) and hands everything queued to the kernel.
+    pub fn stop_polling_epoll(&mut self) {
+        self.flush();
+        if self.poll_ud != UD_QUIET {
+            let sqe = opcode::PollRemove::new(self.poll_ud)
+                .build()
+                .user_data(UD_QUIET);
+            self.poll_ud = UD_QUIET;
+            self.push(&sqe);
+        }
         let _ = self.ring.submit();
     }
 
-    /// Submits what is queued and waits up to `timeout` ms (-1: no limit) for
-    /// at least one completion; appends what completed to `out`.
+    /// Submits what is queued and waits up to `timeout` ms (-1: no limit)
+    /// for a completion or for the epoll set; hands what completed to `f`.
     pub fn wait(
         &mut self,
-        out: &mut Vec<Event>,
-        timeout: c_int,
+        mut timeout: c_int,
         block_sigprof: bool,
+        f: &mut dyn FnMut(Reaped),
     ) -> Result<(), c_int> {
-        self.arm_epoll();
-        self.flush_fs();
+        self.arm_poll();
+        self.flush();
+        if !self.backlog.is_empty() {
+            timeout = 0;
+        }
         let r = if timeout == 0 {
             self.ring.submit()
-        } else {
+        } else if self.ext_arg {
             let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
             unsafe {
                 libc::sigemptyset(&mut set);
@@ -335,43 +362,70 @@ impl Uring {
             if timeout > 0 {
                 args = args.timespec(&ts);
             }
-            let args = if block_sigprof {
-                args.sigmask(&set)
-            } else {
-                args
-            };
+            if block_sigprof {
+                args = args.sigmask(&set);
+            }
             self.ring.submitter().submit_with_args(1, &args)
+        } else {
+            self.enter_without_ext_arg(timeout, block_sigprof)
         };
-        match r {
-            Ok(_) => {}
-            Err(e) => match e.raw_os_error() {
-                // Timed out, or the CQ is full: reap below either way.
-                Some(libc::ETIME) | Some(libc::EBUSY) => {}
-                Some(libc::EINTR) => {
-                    self.reap(out);
-                    if out.is_empty() {
-                        return Err(-libc::EINTR);
-                    }
+        match r.map_err(|e| e.raw_os_error()) {
+            // Timed out, or the CQ is full: reap below either way.
+            Ok(_) | Err(Some(libc::ETIME)) | Err(Some(libc::EBUSY)) => {}
+            Err(Some(libc::EINTR)) => {
+                if self.reap(f) == 0 {
+                    return Err(-libc::EINTR);
                 }
-                _ => return Err(os_err(e)),
-            },
+                return Ok(());
+            }
+            Err(e) => return Err(-e.unwrap_or(libc::EIO)),
         }
-        self.reap(out);
+        self.reap(f);
         Ok(())
     }
 
-    /// Collects what the epoll set has ready, without blocking.
-    fn harvest_epoll(&mut self, out: &mut Vec<Event>) {
-        let mut evs: [libc::epoll_event; 256] = unsafe { std::mem::zeroed() };
-        if let Ok(n) = self.epoll.wait(&mut evs, 0, false) {
-            out.extend(evs[..n].iter().map(|ev| Event {
-                token: ev.u64,
-                events: ev.events,
-            }));
+    /// A wait on a kernel without EXT_ARG: the timeout is an entry that ends
+    /// at the first completion (count 1) or when it expires, so none is left
+    /// behind to wake a later wait; the sigmask is io_uring_enter's own.
+    fn enter_without_ext_arg(
+        &mut self,
+        timeout: c_int,
+        block_sigprof: bool,
+    ) -> std::io::Result<usize> {
+        if timeout > 0 {
+            self.timeout_ts = types::Timespec::new()
+                .sec((timeout / 1000) as u64)
+                .nsec(((timeout % 1000) * 1_000_000) as u32);
+            let sqe = opcode::Timeout::new(&self.timeout_ts)
+                .count(1)
+                .build()
+                .user_data(UD_QUIET);
+            self.push(&sqe);
+        }
+        let to_submit = self.ring.submission().len() as u32;
+        // The kernel's sigset is 64 bits wide (_NSIG / 8 bytes).
+        let mask: u64 = 1 << (libc::SIGPROF - 1);
+        let mut flags = io_uring::EnterFlags::GETEVENTS;
+        if self.sqpoll {
+            flags |= io_uring::EnterFlags::SQ_WAKEUP;
+        }
+        let flags = flags.bits();
+        // SAFETY: `mask` is a kernel sigset of the size passed along.
+        unsafe {
+            self.ring
+                .submitter()
+                .enter::<u64>(to_submit, 1, flags, block_sigprof.then_some(&mask))
         }
     }
 
-    fn reap(&mut self, out: &mut Vec<Event>) {
+    /// Takes every completion off the ring (overflowed ones included) and
+    /// hands those the backend cares about to `f`; returns how many.
+    pub fn reap(&mut self, f: &mut dyn FnMut(Reaped)) -> usize {
+        let mut n = 0;
+        let backlog = std::mem::take(&mut self.backlog);
+        for (ud, res) in backlog {
+            n += self.deliver(ud, res, f);
+        }
         loop {
             let batch: Vec<(u64, i32)> = self
                 .ring
@@ -379,26 +433,33 @@ impl Uring {
                 .map(|c| (c.user_data(), c.result()))
                 .collect();
             for (ud, res) in batch {
-                match ud & TAG_MASK {
-                    TAG_EPOLL => {
-                        self.epoll_armed = false;
-                        self.harvest_epoll(out);
-                    }
-                    TAG_FS => {
-                        self.fs_in_flight -= 1;
-                        out.push(Event {
-                            token: (ud & !TAG_MASK) | FS_EVENT,
-                            events: res as c_uint,
-                        })
-                    }
-                    _ => {}
-                }
+                n += self.deliver(ud, res, f);
             }
             // Completions the kernel kept aside when the CQ was full.
             if !self.ring.submission().cq_overflow() {
-                return;
+                return n;
             }
             let _ = self.ring.submit();
         }
+    }
+
+    fn deliver(&mut self, ud: u64, res: i32, f: &mut dyn FnMut(Reaped)) -> usize {
+        if ud >= TOKEN_MIN as u64 {
+            self.in_flight -= 1;
+            f(Reaped::Done {
+                token: ud as usize,
+                res,
+            });
+            return 1;
+        }
+        if ud != UD_QUIET && ud == self.poll_ud {
+            self.poll_ud = UD_QUIET;
+            if res >= 0 {
+                f(Reaped::EpollReady);
+                return 1;
+            }
+        }
+        // A removed poll's late completion, a removal, a timeout entry.
+        0
     }
 }

@@ -71,32 +71,38 @@ fn doctor() {
         let v = std::env::var(var).unwrap_or_else(|_| "(unset)".to_string());
         println!("{var:<27}{v}");
     }
-    use uv::backend::policy::{self, BackendKind};
-    use uv::backend::uring::Uring;
     let no_ring = std::env::var("UV_USE_IO_URING").ok().as_deref() == Some("0");
     if no_ring {
         println!("io_uring:                  not probed (UV_USE_IO_URING=0 means no ring at all)");
     } else {
-        match Uring::new(8, false) {
-            Ok(ring) => println!(
-                "io_uring:                  a ring can be set up; {}",
-                ring.describe()
-            ),
+        match uv::backend::probe_ring() {
+            Ok(desc) => println!("io_uring:                  a ring can be set up; {desc}"),
             Err(e) => println!("io_uring:                  setup fails ({})", err_name(e)),
         }
     }
-    // The same decision a new loop makes, setup attempt included.
-    let mut choice = policy::choose();
-    if choice.kind == BackendKind::IoUring {
-        if let Err(e) = Uring::new(8, false) {
-            choice = policy::setup_failed(e);
+    // A real loop, made by the loop's own constructor: its decision is the
+    // one every new loop of this process makes.
+    let mut lp = std::mem::MaybeUninit::<uv::abi::uv_loop_t>::zeroed();
+    let lp = lp.as_mut_ptr();
+    // SAFETY: `lp` is zeroed storage of the right size, closed below.
+    let choice = unsafe {
+        let r = uv::loop_::uv_loop_init(lp);
+        if r != 0 {
+            println!(
+                "backend of a new loop:     none (uv_loop_init fails: {})",
+                err_name(r)
+            );
+            return;
         }
-    }
-    let kind = match choice.kind {
-        BackendKind::IoUring => "io_uring",
-        BackendKind::Epoll => "epoll",
+        let c = uv::loop_::backend_choice(lp);
+        uv::loop_::uv_loop_close(lp);
+        c
     };
-    println!("backend of a new loop:     {kind} ({})", choice.reason);
+    println!(
+        "backend of a new loop:     {} ({})",
+        choice.kind.name(),
+        choice.reason
+    );
 }
 
 fn err_name(e: i32) -> String {

@@ -1,5 +1,6 @@
-//! Descriptor watchers (`uv__io_t`): what streams, polls, UDP handles and the
-//! loop's own signal/inotify descriptors use to be told about readiness.
+//! Descriptor watchers (`uv__io_t`), part of the loop core: what streams,
+//! polls, UDP handles and the loop's own signal/inotify descriptors use to be
+//! told about readiness by the loop's epoll set.
 //!
 //! Level-triggered, one watcher per descriptor per loop, as in libuv. Changes
 //! of interest are queued on `loop->watcher_queue` and handed to the kernel
@@ -7,6 +8,7 @@
 //! costs no system call.
 
 use crate::abi::*;
+use crate::backend::Event;
 use crate::loop_::inner;
 use crate::queue;
 use libc::{c_int, c_uint};
@@ -28,9 +30,11 @@ pub unsafe fn init(w: *mut uv__io_t, cb: uv__io_cb, fd: c_int) {
     (*w).pevents = 0;
 }
 
-unsafe fn slot(loop_: *mut uv_loop_t, fd: c_int) -> Option<&'static mut *mut uv__io_t> {
-    let table = &mut (*inner(loop_)).watchers;
-    table.get_mut(usize::try_from(fd).ok()?)
+/// The watcher registered for `fd` (null when none); None when `fd` is
+/// beyond the table, i.e. was never started in this loop.
+unsafe fn slot(loop_: *mut uv_loop_t, fd: c_int) -> Option<*mut uv__io_t> {
+    let table = &(*inner(loop_)).watchers;
+    table.get(usize::try_from(fd).ok()?).copied()
 }
 
 /// Adds `events` to what `w` waits for.
@@ -68,8 +72,9 @@ pub unsafe fn stop(loop_: *mut uv_loop_t, w: *mut uv__io_t, events: c_uint) {
     if (*w).pevents == 0 {
         queue::remove(&mut (*w).watcher_queue);
         (*w).events = 0;
-        if std::ptr::eq(*entry, w) {
-            *entry = std::ptr::null_mut();
+        if std::ptr::eq(entry, w) {
+            let table = &mut (*inner(loop_)).watchers;
+            table[(*w).fd as usize] = std::ptr::null_mut();
             (*loop_).nfds -= 1;
         }
     } else if queue::is_empty(&(*w).watcher_queue) {
@@ -102,11 +107,11 @@ pub unsafe fn is_active(w: *const uv__io_t, events: c_uint) -> bool {
 pub unsafe fn invalidate_fd(loop_: *mut uv_loop_t, fd: c_int) {
     let li = inner(loop_);
     let batch = (*li).batch;
-    let base = batch as *mut super::Event;
+    let base = batch as *mut Event;
     for i in 0..batch.len() {
         let ev = base.add(i);
-        if (*ev).token == fd as u64 {
-            (*ev).token = super::INVALID_TOKEN;
+        if matches!(*ev, Event::Io { fd: f, .. } if f == fd) {
+            *ev = Event::Void;
         }
     }
     (*li).backend.remove(fd);
@@ -128,6 +133,13 @@ pub unsafe fn flush(loop_: *mut uv_loop_t) {
         let q = queue::head(head);
         queue::remove(q);
         let w = crate::container_of!(q, uv__io_t, watcher_queue);
+        if (*w).events == (*w).pevents {
+            // Stopped and restarted (or a stop of events it did not have, as
+            // a drained write queue does) since the kernel last heard: the
+            // registration is already right. One system call per round trip
+            // saved on a ping-pong, where libuv makes it.
+            continue;
+        }
         (*w).events = (*w).pevents;
         // A failure here means the descriptor was closed behind our back;
         // libuv aborts, we leave it to the next read/write to report.
@@ -138,7 +150,7 @@ pub unsafe fn flush(loop_: *mut uv_loop_t) {
 /// Delivers one readiness event from the kernel to its watcher.
 pub unsafe fn dispatch(loop_: *mut uv_loop_t, fd: c_int, mut events: c_uint) -> bool {
     let w = match slot(loop_, fd) {
-        Some(entry) if !entry.is_null() => *entry,
+        Some(entry) if !entry.is_null() => entry,
         _ => {
             // Stopped watching since: take it out of the interest set.
             (*inner(loop_)).backend.remove(fd);
@@ -166,10 +178,7 @@ pub unsafe fn fd_exists(loop_: *mut uv_loop_t, fd: c_int) -> bool {
 
 /// The watcher that owns `fd` in this loop, if any.
 pub unsafe fn owner(loop_: *mut uv_loop_t, fd: c_int) -> *mut uv__io_t {
-    match slot(loop_, fd) {
-        Some(entry) => *entry,
-        None => std::ptr::null_mut(),
-    }
+    slot(loop_, fd).unwrap_or(std::ptr::null_mut())
 }
 
 /// Puts `fd` in (or out of) non-blocking mode.
