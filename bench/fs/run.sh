@@ -5,13 +5,13 @@
 # usage: bench/fs/run.sh [UVRING_LIBDIR] [REAL_LIBDIR]
 #   defaults: target/release and compat/suite/.cache/baseline/1.50.0
 #   (build the latter with compat/suite/baseline.sh 1.50.0)
-# env: RUNS (5), CONC (concurrency list, "1 4 64"), OPS (requests per run, 200000),
+# env: RUNS (5), CONC (concurrency list, "1 4 16 64"), OPS (requests per run, 200000),
 #      OPLIST (operations, "stat read openclose")
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
 ours=$(readlink -f "${1:-$root/target/release}")
 real=$(readlink -f "${2:-$root/compat/suite/.cache/baseline/1.50.0}")
-RUNS=${RUNS:-5}; CONC=${CONC:-"1 4 64"}; OPS=${OPS:-200000}; OPLIST=${OPLIST:-"stat read openclose"}
+RUNS=${RUNS:-5}; CONC=${CONC:-"1 4 16 64"}; OPS=${OPS:-200000}; OPLIST=${OPLIST:-"stat read openclose"}
 [ -e "$ours/libuv.so.1" ] || { [ -e "$ours/libuv.so" ] && ln -sf libuv.so "$ours/libuv.so.1"; }
 for d in "$ours" "$real"; do [ -e "$d/libuv.so.1" ] || { echo "no libuv.so.1 in $d" >&2; exit 1; }; done
 inc=$root/include; [ -e "$inc/uv.h" ] || inc=/work/ref/libuv1-1.50.0/include
