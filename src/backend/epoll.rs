@@ -29,10 +29,16 @@ impl Epoll {
         Ok(())
     }
 
-    /// Adds or updates the registration of `fd`.
-    pub fn set(&self, fd: c_int, events: u32, token: u64) -> Result<(), c_int> {
-        match self.ctl(libc::EPOLL_CTL_MOD, fd, events, token) {
-            Err(e) if e == -libc::ENOENT => self.ctl(libc::EPOLL_CTL_ADD, fd, events, token),
+    /// Adds or updates the registration of `fd`; `fresh` says which is
+    /// likely (a watcher the kernel has not heard of), to spare a failing call.
+    pub fn set(&self, fd: c_int, events: u32, token: u64, fresh: bool) -> Result<(), c_int> {
+        let (first, second, miss) = if fresh {
+            (libc::EPOLL_CTL_ADD, libc::EPOLL_CTL_MOD, -libc::EEXIST)
+        } else {
+            (libc::EPOLL_CTL_MOD, libc::EPOLL_CTL_ADD, -libc::ENOENT)
+        };
+        match self.ctl(first, fd, events, token) {
+            Err(e) if e == miss => self.ctl(second, fd, events, token),
             r => r,
         }
     }

@@ -83,7 +83,7 @@ impl Backend {
     /// the reason is kept for doctor and UVRING_DEBUG.
     pub fn new(wake_fd: c_int, sqpoll_requested: bool) -> Result<Backend, c_int> {
         let epoll = Epoll::new()?;
-        epoll.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN)?;
+        epoll.set(wake_fd, libc::EPOLLIN as u32, WAKE_TOKEN, true)?;
         let mut choice = policy::choose();
         let mut ring = None;
         if choice.kind == BackendKind::IoUring {
@@ -135,9 +135,10 @@ impl Backend {
             .is_some_and(|r| r.creds_stale && r.in_flight() == 0)
     }
 
-    /// Watches `fd` for `events` (replacing what it watched before).
-    pub fn set(&mut self, fd: c_int, events: u32) -> Result<(), c_int> {
-        self.epoll.set(fd, events, fd as u64)
+    /// Watches `fd` for `events` (replacing what it watched before; `fresh`:
+    /// it watched nothing, as far as the caller knows).
+    pub fn set(&mut self, fd: c_int, events: u32, fresh: bool) -> Result<(), c_int> {
+        self.epoll.set(fd, events, fd as u64, fresh)
     }
 
     /// Stops watching `fd` at once.
@@ -206,7 +207,7 @@ impl Backend {
         ring.stop_polling_epoll();
         if self
             .epoll
-            .set(ring.fd(), libc::EPOLLIN as u32, RING_TOKEN)
+            .set(ring.fd(), libc::EPOLLIN as u32, RING_TOKEN, true)
             .is_ok()
         {
             self.ring_in_epoll = true;
