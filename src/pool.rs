@@ -54,6 +54,8 @@ pub struct Pool {
     cond: Condvar,
     nthreads: usize,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// How many workers were started (read on every submission).
+    running: std::sync::atomic::AtomicUsize,
 }
 
 static POOL: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
@@ -92,6 +94,7 @@ fn get() -> &'static Pool {
         cond: Condvar::new(),
         nthreads: pool_size(),
         threads: Mutex::new(Vec::new()),
+        running: std::sync::atomic::AtomicUsize::new(0),
     }));
     match POOL.compare_exchange(
         std::ptr::null_mut(),
@@ -112,9 +115,12 @@ fn get() -> &'static Pool {
 }
 
 impl Pool {
-    fn start(&'static self) {
+    /// Starts workers up to the pool's size; returns how many are running.
+    /// A thread that cannot be created (RLIMIT_NPROC, a container's pids
+    /// limit) is reported on stderr, once per process.
+    fn start(&'static self) -> usize {
         let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
-        for i in 0..self.nthreads {
+        while threads.len() < self.nthreads {
             // libuv gives its workers 8 MiB stacks; deep user work relies on it.
             let t = std::thread::Builder::new()
                 .name("libuv-worker".to_string())
@@ -122,14 +128,42 @@ impl Pool {
                 .spawn(move || self.worker());
             match t {
                 Ok(t) => threads.push(t),
-                Err(_) if i > 0 => break,
-                Err(_) => {
-                    // Not even one worker: libuv aborts here; we run work on
-                    // whoever submits next, which at least makes progress.
+                Err(e) => {
+                    static TOLD: std::sync::Once = std::sync::Once::new();
+                    let running = threads.len();
+                    TOLD.call_once(|| {
+                        eprintln!(
+                            "uvring: cannot start a thread-pool worker ({e}): {running} of {} \
+                             running{}",
+                            self.nthreads,
+                            if running == 0 {
+                                "; pool work runs on the thread that submits it until one starts"
+                            } else {
+                                ""
+                            }
+                        )
+                    });
                     break;
                 }
             }
         }
+        self.running.store(threads.len(), Ordering::Release);
+        threads.len()
+    }
+
+    /// No worker could be started so far: try again, at most once a second.
+    fn has_workers(&'static self) -> bool {
+        static LAST_TRY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        if self.running.load(Ordering::Acquire) > 0 {
+            return true;
+        }
+        let now = crate::time::uv_hrtime();
+        let last = LAST_TRY.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < 1_000_000_000 {
+            return false;
+        }
+        LAST_TRY.store(now, Ordering::Relaxed);
+        self.start() > 0
     }
 
     fn slow_limit(&self) -> usize {
@@ -186,8 +220,18 @@ impl Pool {
 }
 
 /// Queues `w` for a worker; its `done` runs later on the loop thread.
+/// Without any worker (none could be started: see `Pool::start`), the work
+/// runs now on this thread, and its done callback still comes from the loop:
+/// slower, but nothing waits forever for a thread that never comes.
 pub unsafe fn submit(w: *mut uv__work, kind: WorkKind) {
     let pool = get();
+    if !pool.has_workers() {
+        if let Some(work) = (*w).work {
+            work(w);
+        }
+        crate::loop_::post_done(w, 0);
+        return;
+    }
     let mut q = pool.queue.lock().unwrap_or_else(|e| e.into_inner());
     q.items.push_back(Item { w, kind });
     // A busy worker finds the item when it looks again; no system call.

@@ -420,6 +420,24 @@ for m in 0 1; do
 done
 [ "$t11_ok" = 1 ] && pass "$t" "both modes: epoll fd, EPOLL_CTL_MOD after uv_poll_stop = ENOENT, 192 fs ops completed by an outer epoll_wait loop (ring in use with =1)"
 
+# ---- 12. a pool that cannot start any thread (RLIMIT_NPROC=1): work completes, stderr says why ----
+t=12-pool-without-threads
+if [ "$IS_ROOT" != 1 ]; then
+  skip "$t" "not root (root is exempt from RLIMIT_NPROC: the test runs as uvhazard)"
+elif ! getent passwd uvhazard > /dev/null &&
+  ! useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin uvhazard; then
+  fail "$t" "could not create the user uvhazard"
+elif ! run t12 60 runuser -u uvhazard -- env UV_USE_IO_URING=0 prlimit --nproc=1:1 "$T/t_nproc"; then
+  fail "$t" "program failed or hung (status $?)" $(logs t12)
+elif [ "$(out t12)" != "work_done=3 after_cb=3 fs_done=1 stat_ok=1" ]; then
+  fail "$t" "got '$(out t12)'" $(logs t12)
+elif ! grep -q '^uvring: cannot start a thread-pool worker' "$T/out/t12.err"; then
+  fail "$t" "no message on stderr" $(logs t12)
+else
+  pass "$t" "$(out t12); stderr: $(head -c 200 "$T/out/t12.err")"
+fi
+
 [ "$skipped" -gt 0 ] && echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
