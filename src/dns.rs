@@ -3,25 +3,14 @@
 //! become UV_EAI_*; host names are converted to ASCII (IDNA punycode) first.
 
 use crate::abi::*;
+use crate::error::{
+    UV_EAI_ADDRFAMILY, UV_EAI_AGAIN, UV_EAI_BADFLAGS, UV_EAI_CANCELED, UV_EAI_FAIL, UV_EAI_FAMILY,
+    UV_EAI_MEMORY, UV_EAI_NODATA, UV_EAI_NONAME, UV_EAI_OVERFLOW, UV_EAI_SERVICE, UV_EAI_SOCKTYPE,
+};
 use crate::pool::WorkKind;
 use libc::{addrinfo, c_char, c_int, c_void, sockaddr};
 use std::mem::size_of;
 use std::ptr::null_mut;
-
-pub const UV_EAI_ADDRFAMILY: c_int = -3000;
-pub const UV_EAI_AGAIN: c_int = -3001;
-pub const UV_EAI_BADFLAGS: c_int = -3002;
-pub const UV_EAI_CANCELED: c_int = -3003;
-pub const UV_EAI_FAIL: c_int = -3004;
-pub const UV_EAI_FAMILY: c_int = -3005;
-pub const UV_EAI_MEMORY: c_int = -3006;
-pub const UV_EAI_NODATA: c_int = -3007;
-pub const UV_EAI_NONAME: c_int = -3008;
-pub const UV_EAI_OVERFLOW: c_int = -3009;
-pub const UV_EAI_SERVICE: c_int = -3010;
-pub const UV_EAI_SOCKTYPE: c_int = -3011;
-pub const UV_EAI_BADHINTS: c_int = -3013;
-pub const UV_EAI_PROTOCOL: c_int = -3014;
 
 pub type uv_getaddrinfo_cb = unsafe extern "C" fn(*mut uv_getaddrinfo_t, c_int, *mut addrinfo);
 pub type uv_getnameinfo_cb =

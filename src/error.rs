@@ -308,22 +308,6 @@ pub fn strerror(err: c_int) -> Option<&'static str> {
     lookup(err).and_then(|(_, msg)| std::str::from_utf8(msg.strip_suffix(b"\0")?).ok())
 }
 
-/// Turns a positive errno (or an error that is already a libuv code) into a
-/// libuv error code; 0 stays 0. Shared by every area of the crate.
-pub fn uv_error_from_errno(errno: c_int) -> c_int {
-    if errno <= 0 {
-        errno
-    } else {
-        -errno
-    }
-}
-
-/// The libuv error code for the calling thread's current `errno`.
-pub fn last_error() -> c_int {
-    // SAFETY: __errno_location always returns this thread's errno slot.
-    uv_error_from_errno(unsafe { *libc::__errno_location() })
-}
-
 const UNKNOWN_FALLBACK: &[u8] = b"Unknown system error\0";
 
 /// How many distinct unknown codes get their own interned string; past this
@@ -423,7 +407,13 @@ pub unsafe extern "C" fn uv_err_name_r(
 
 #[no_mangle]
 pub extern "C" fn uv_translate_sys_error(sys_errno: c_int) -> c_int {
-    uv_error_from_errno(sys_errno)
+    // A positive errno becomes its negation; what is already a libuv code
+    // (zero or negative) stays as it is.
+    if sys_errno <= 0 {
+        sys_errno
+    } else {
+        -sys_errno
+    }
 }
 
 #[cfg(test)]
@@ -513,6 +503,6 @@ mod tests {
         assert_eq!(uv_translate_sys_error(libc::EPIPE), UV_EPIPE);
         assert_eq!(uv_translate_sys_error(UV_EACCES), UV_EACCES);
         assert_eq!(uv_translate_sys_error(0), 0);
-        assert_eq!(uv_error_from_errno(libc::ENOENT), UV_ENOENT);
+        assert_eq!(uv_translate_sys_error(libc::ENOENT), UV_ENOENT);
     }
 }

@@ -31,6 +31,7 @@ pub mod random;
 pub mod req;
 pub mod signal;
 pub mod stream;
+pub mod sys;
 pub mod tcp;
 pub mod thread;
 pub mod time;

@@ -4,7 +4,8 @@
 
 use crate::abi::*;
 use crate::handle;
-use crate::stream::{self, errno, BOUND, READABLE, WRITABLE};
+use crate::stream::{self, BOUND, READABLE, WRITABLE};
+use crate::sys::errno;
 use crate::watcher::{self, POLLIN};
 use libc::{c_char, c_int, c_uint, c_void, size_t, socklen_t};
 

@@ -7,6 +7,7 @@
 use crate::abi::*;
 use crate::handle;
 use crate::queue;
+use crate::sys::errno;
 use libc::{c_char, c_int, c_uint, c_void};
 
 pub const UV_PROCESS_SETUID: c_uint = 1 << 0;
@@ -56,10 +57,6 @@ pub struct uv_process_options_t {
 
 extern "C" {
     static mut environ: *mut *mut c_char;
-}
-
-fn errno() -> c_int {
-    unsafe { *libc::__errno_location() }
 }
 
 unsafe extern "C" fn on_sigchld(h: *mut uv_signal_t, _signum: c_int) {

@@ -3,6 +3,7 @@
 
 use crate::abi::*;
 use crate::pool::WorkKind;
+use crate::sys::errno;
 use libc::{c_int, c_uint, c_void, size_t};
 
 /// libuv's limit: larger requests are refused with UV_E2BIG.
@@ -11,10 +12,6 @@ const MAX_LEN: size_t = 0x7FFF_FFFF;
 /// getrandom() promises that requests of at most 256 bytes are neither
 /// short nor interrupted, so big requests go in such pieces.
 const CHUNK: usize = 256;
-
-fn errno() -> c_int {
-    unsafe { *libc::__errno_location() }
-}
 
 /// Fills `buf` with getrandom(2). Err(-ENOSYS) (or -EPERM from a seccomp
 /// filter) means the syscall is unavailable and the caller should fall back.

@@ -9,6 +9,7 @@
 
 use crate::abi::*;
 use crate::handle;
+use crate::sys::errno;
 use crate::watcher;
 use libc::{c_int, c_uint, c_void};
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
@@ -30,10 +31,6 @@ static GLOBAL_INIT: std::sync::Once = std::sync::Once::new();
 struct Msg {
     handle: *mut uv_signal_t,
     signum: c_int,
-}
-
-fn errno() -> c_int {
-    unsafe { *libc::__errno_location() }
 }
 
 /// (Re)creates the lock pipe with the lock released. Also run in a forked

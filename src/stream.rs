@@ -7,6 +7,9 @@
 //! stream's watcher is fed to the loop's pending phase, as libuv does.
 
 use crate::abi::*;
+use crate::error::UV_EOF;
+use crate::sys::errno;
+use crate::sys::IOV_MAX;
 use crate::watcher::{self, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::{alloc, handle, queue, req};
 use libc::{c_int, c_uint, c_void, size_t, ssize_t};
@@ -26,18 +29,9 @@ pub const IPV6: u32 = 0x40_0000;
 pub const TCP_NODELAY: u32 = 0x100_0000;
 pub const TCP_KEEPALIVE: u32 = 0x200_0000;
 
-pub const UV_EOF: c_int = -4095;
-
-/// Most iovecs one writev takes (IOV_MAX on Linux).
-const IOV_MAX: usize = 1024;
-
 /// Room for the SCM_RIGHTS control messages of one recvmsg/sendmsg.
 #[repr(C, align(8))]
 struct CmsgBuf([u8; 256]);
-
-pub fn errno() -> c_int {
-    unsafe { *libc::__errno_location() }
-}
 
 unsafe fn flags(s: *const uv_stream_t) -> u32 {
     (*s).h.flags

@@ -2,7 +2,8 @@
 
 use crate::abi::*;
 use crate::handle;
-use crate::stream::{self, errno, BOUND, IPV6, READABLE, TCP_KEEPALIVE, TCP_NODELAY, WRITABLE};
+use crate::stream::{self, BOUND, IPV6, READABLE, TCP_KEEPALIVE, TCP_NODELAY, WRITABLE};
+use crate::sys::errno;
 use crate::watcher::{self, POLLIN};
 use libc::{c_int, c_uint, c_void, sockaddr, socklen_t};
 

@@ -7,6 +7,7 @@
 //! `void`, a pthread failure means the object is corrupt or misused and
 //! libuv aborts: so do we (abort, never unwind).
 
+use crate::sys::errno;
 use libc::{c_char, c_int, c_uint, c_void, size_t};
 
 pub type uv_thread_t = libc::pthread_t;
@@ -54,11 +55,6 @@ fn fatal() -> ! {
 /// pthread functions return the error number itself (not -1 plus errno).
 fn pthread_result(r: c_int) -> c_int {
     -r
-}
-
-fn errno() -> c_int {
-    // SAFETY: __errno_location always returns this thread's errno slot.
-    unsafe { *libc::__errno_location() }
 }
 
 fn set_errno(v: c_int) {

@@ -3,7 +3,8 @@
 //! and uv_guess_handle.
 
 use crate::abi::*;
-use crate::stream::{self, errno, BLOCKING_WRITES, READABLE, WRITABLE};
+use crate::stream::{self, BLOCKING_WRITES, READABLE, WRITABLE};
+use crate::sys::errno;
 use libc::{c_int, c_void};
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;

@@ -3,6 +3,7 @@
 //! with recvmmsg when the handle was created with UV_UDP_RECVMMSG.
 
 use crate::abi::*;
+use crate::sys::errno;
 use crate::watcher::{self, POLLIN, POLLOUT};
 use crate::{handle, queue};
 use libc::{c_char, c_int, c_uint, c_void, size_t, sockaddr, socklen_t, ssize_t};
@@ -36,10 +37,6 @@ const BATCH: usize = 20;
 pub type uv_udp_send_cb = unsafe extern "C" fn(*mut uv_udp_send_t, c_int);
 pub type uv_udp_recv_cb =
     unsafe extern "C" fn(*mut uv_udp_t, ssize_t, *const uv_buf_t, *const sockaddr, c_uint);
-
-fn errno() -> c_int {
-    unsafe { *libc::__errno_location() }
-}
 
 // The ABI declares the callback fields as plain pointers; these give them
 // back their C function types.

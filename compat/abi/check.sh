@@ -96,7 +96,10 @@ install_ref() {
   else
     log "reference: fetching libuv $V150 and $V144 with apt"
     if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-      printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+      uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+      [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /^\[/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+      [ -n "$uri" ] || { err "no Debian archive in the machine's apt sources"; return 1; }
+      printf 'Types: deb-src\nURIs: %s\nSuites: bookworm trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "${uri%% *}" |
         as_root tee /etc/apt/sources.list.d/uvring-abi-src.sources >/dev/null
     fi
     as_root apt-get update -qq >/dev/null || return 1

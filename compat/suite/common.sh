@@ -52,12 +52,23 @@ apt_install() {
     || die "apt-get install ${missing[*]} failed"
 }
 
+# The Debian archive this machine's apt already uses (its first deb822 URIs line, else the first
+# one-line `deb` entry): mirrors and proxies stay the machine's own choice.
+debian_archive_uri() {
+  local uri
+  uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /^\[/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+  [ -n "$uri" ] || die "no Debian archive in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"
+  echo "${uri%% *}"
+}
+
 ensure_deb_src() {
   if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/ ||
      ! grep -rqs "trixie" /etc/apt/sources.list.d/uv-src.sources; then
     as_root
     note "adding deb-src entries (bookworm, trixie) in /etc/apt/sources.list.d/uv-src.sources"
-    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    printf 'Types: deb-src\nURIs: %s\nSuites: bookworm trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$(debian_archive_uri)" \
       > /etc/apt/sources.list.d/uv-src.sources
     apt-get update -qq >&2 || die "apt-get update failed"
     export UVRING_APT_UPDATED=1

@@ -82,6 +82,6 @@ fn committed_rendering_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == fresh,
-        "compat/abi/uvring-abi.h is stale: run `UVRING_BLESS=1 cargo test --test abi_header`"
+        "compat/abi/uvring-abi.h is stale: run `UVRING_BLESS=1 cargo test abi::rendering`"
     );
 }

@@ -2,14 +2,11 @@
 //! model libuv's uv__io_t relies on (and the sigmask of epoll_pwait), so the
 //! few calls are wrapped here directly.
 
+use crate::sys::errno;
 use libc::c_int;
 
 pub struct Epoll {
     pub fd: c_int,
-}
-
-fn errno() -> c_int {
-    unsafe { *libc::__errno_location() }
 }
 
 impl Epoll {

@@ -4,17 +4,12 @@
 //! negative UV_E* (= -errno) on failure.
 
 use super::*;
+use crate::error::UV_EOF;
+use crate::sys::errno;
+use crate::sys::IOV_MAX;
 use libc::off_t;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Linux's IOV_MAX; longer lists are transferred in batches.
-const IOV_MAX: usize = 1024;
-const UV_EOF: c_int = -4095;
-
-fn errno() -> c_int {
-    unsafe { *libc::__errno_location() }
-}
 
 /// Converts a `-1 and errno` syscall result into libuv's convention.
 fn cvt(r: isize) -> isize {

@@ -1,7 +1,7 @@
 //! Behaviour tests against the real file system, through the C entry points.
 
 use super::*;
-const UV_EOF: c_int = -4095;
+use crate::error::UV_EOF;
 use std::ffi::{CStr, CString};
 use std::mem::MaybeUninit;
 

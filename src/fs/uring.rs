@@ -9,6 +9,7 @@
 
 use super::*;
 use crate::loop_::inner;
+use crate::sys::IOV_MAX;
 use io_uring::{opcode, types};
 use std::collections::HashMap;
 
@@ -45,7 +46,6 @@ impl InFlight {
 }
 
 const AT_FDCWD: types::Fd = types::Fd(libc::AT_FDCWD);
-const IOV_MAX: usize = 1024;
 
 fn offset(off: libc::off_t) -> u64 {
     // -1 asks for the file's current position.
