@@ -1087,10 +1087,14 @@ mod tests {
             let me = uv_thread_self();
             let mut p = 99;
             assert_eq!(uv_thread_getpriority(me, &mut p), 0);
-            if p == 0 {
+            // LOWEST is nice 4: reaching it lowers the priority (no privilege
+            // needed) unless the test already runs at a lower one.
+            if p <= 4 {
                 assert_eq!(uv_thread_setpriority(me, UV_THREAD_PRIORITY_LOWEST), 0);
                 assert_eq!(uv_thread_getpriority(me, &mut p), 0);
                 assert_eq!(p, 4);
+            } else {
+                eprintln!("SKIPPED thread priorities: the tests run at nice {p}, below LOWEST (4)");
             }
         });
         join(t);
