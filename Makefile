@@ -8,7 +8,7 @@ OUT        := target/release
 VERSION    := 1.50.0
 
 .PHONY: all lib install test FORCE check-format clippy unit abi suite hazards nvim-test node-test clean \
-        install-test
+        install-test vendor deb
 
 all: lib $(OUT)/libuv.pc $(OUT)/libuv-static.pc
 
@@ -74,6 +74,18 @@ node-test: all
 # Issue 15: `make` then `make install PREFIX=/usr ... DESTDIR=` installs .pc files with /usr paths.
 install-test:
 	compat/install/check.sh
+
+# Debian packages (debian/): crates vendored into the git-ignored vendor/ (network), then
+# dpkg-buildpackage offline in a copy of the tree; .debs in compat/deb/.cache/build/.
+vendor: vendor/.stamp
+
+vendor/.stamp: Cargo.lock
+	rm -rf vendor
+	$(CARGO) vendor --locked vendor >/dev/null
+	touch $@
+
+deb: vendor
+	compat/deb/build.sh
 
 clean:
 	$(CARGO) clean
