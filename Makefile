@@ -8,7 +8,7 @@ OUT        := target/release
 VERSION    := 1.50.0
 
 .PHONY: all lib install test FORCE check-format clippy unit abi suite hazards nvim-test node-test clean \
-        install-test vendor deb
+        install-test vendor deb deb-test
 
 all: lib $(OUT)/libuv.pc $(OUT)/libuv-static.pc
 
@@ -44,7 +44,7 @@ install: all
 	install -m 0644 include/uv/*.h $(DESTDIR)$(INCLUDEDIR)/uv/
 
 # The test command README.md documents and .ci/run calls.
-test: check-format clippy unit all abi suite hazards nvim-test node-test install-test
+test: check-format clippy unit all abi suite hazards nvim-test node-test install-test deb-test
 
 check-format:
 	$(CARGO) fmt --check
@@ -86,6 +86,14 @@ vendor/.stamp: Cargo.lock
 
 deb: vendor
 	compat/deb/build.sh
+
+# The packages checked: lintian, ELF (NEEDED, hardening, glibc versions, dbgsym), abidiff against
+# Debian 13's libuv, and whole Debian 13 and 12 systems (chroots) switched to the package.
+deb-test: deb
+	compat/deb/check.sh
+	compat/deb/abidiff.sh
+	compat/deb/chroot-test.sh trixie
+	compat/deb/chroot-test.sh bookworm
 
 clean:
 	$(CARGO) clean
