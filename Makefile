@@ -87,13 +87,10 @@ vendor/.stamp: Cargo.lock
 deb: vendor
 	compat/deb/build.sh
 
-# The packages checked: lintian, ELF (NEEDED, hardening, glibc versions, dbgsym), abidiff against
-# Debian 13's libuv, and whole Debian 13 and 12 systems (chroots) switched to the package.
-deb-test: deb
-	compat/deb/check.sh
-	compat/deb/abidiff.sh
-	compat/deb/chroot-test.sh trixie
-	compat/deb/chroot-test.sh bookworm
+# The packages built and checked: lintian, ELF (NEEDED, hardening, glibc versions, dbgsym),
+# abidiff against Debian 13's libuv, whole Debian 13 and 12 systems (chroots) switched to them.
+deb-test: vendor
+	compat/deb/test.sh
 
 clean:
 	$(CARGO) clean
