@@ -29,7 +29,6 @@ work=$(mktemp -d /var/tmp/uvring-chroot-$suite.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/upper" "$work/work" "$work/root"
 cp "$deb" "$here"/chroot/* "$work/upper/" 2>/dev/null || true
-log=$work/log
 
 echo "== chroot-test $suite: $(basename "$deb") against Debian's $debian_libuv"
 unshare -m -n env SUITE="$suite" DEB="$(basename "$deb")" DEBIAN_LIBUV="$debian_libuv" \

@@ -29,12 +29,12 @@ for pc in libuv libuv-static; do
   # Every variable holding a path, and every -L/-I of Libs and Cflags, must be this install's.
   declare -A want=([prefix]=$prefix [exec_prefix]=$prefix [libdir]=$libdir [includedir]=$includedir)
   for v in prefix exec_prefix libdir includedir; do
-    got=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR= pkg-config --variable="$v" "$pc")
+    got=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR='' pkg-config --variable="$v" "$pc")
     if [ "$got" = "${want[$v]}" ]; then ok "$pc.pc $v=$got"; else bad "$pc.pc $v=$got, want ${want[$v]}"; fi
   done
   if grep -n '/usr/local' "$f"; then bad "$pc.pc still names /usr/local"; fi
   # pkgconf drops -I/usr/include and -L/usr/lib/<arch> unless told to keep them.
-  for flag in $(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR= PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1 pkg-config --static --cflags --libs "$pc"); do
+  for flag in $(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR='' PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1 pkg-config --static --cflags --libs "$pc"); do
     case $flag in
       -L*) p=${flag#-L}; [ "$p" = "$libdir" ] && [ -d "$stage$p" ] && ok "$pc.pc $flag is staged" || bad "$pc.pc $flag" ;;
       -I*) p=${flag#-I}; [ "$p" = "$includedir" ] && [ -f "$stage$p/uv.h" ] && ok "$pc.pc $flag holds uv.h" || bad "$pc.pc $flag" ;;
