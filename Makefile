@@ -7,9 +7,10 @@ CARGO      ?= cargo
 OUT        := target/release
 VERSION    := 1.50.0
 
-.PHONY: all lib install test check-format clippy unit abi suite hazards nvim-test node-test clean
+.PHONY: all lib install test FORCE check-format clippy unit abi suite hazards nvim-test node-test clean \
+        install-test vendor deb deb-test
 
-all: lib $(OUT)/libuv.pc
+all: lib $(OUT)/libuv.pc $(OUT)/libuv-static.pc
 
 lib:
 	$(CARGO) build --release
@@ -18,10 +19,19 @@ lib:
 	mv -f $(OUT)/libuv.so.1.0.0.new $(OUT)/libuv.so.1.0.0
 	ln -sf libuv.so.1.0.0 $(OUT)/libuv.so.1
 
-$(OUT)/libuv.pc: libuv.pc.in Makefile
-	mkdir -p $(OUT)
+# The .pc files carry the paths of one build: their rule depends on a file holding those values,
+# rewritten only when they change, so `make install PREFIX=/usr` after a plain `make` regenerates
+# them with /usr (issue 15).
+PC_PATHS := $(PREFIX)|$(LIBDIR)|$(INCLUDEDIR)|$(VERSION)
+$(OUT)/pc-paths: FORCE
+	@mkdir -p $(OUT)
+	@echo '$(PC_PATHS)' | cmp -s - $@ || echo '$(PC_PATHS)' > $@
+
+$(OUT)/%.pc: %.pc.in $(OUT)/pc-paths Makefile
 	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
 	    -e 's|@includedir@|$(INCLUDEDIR)|' -e 's|@version@|$(VERSION)|' $< > $@
+
+FORCE:
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/uv
@@ -29,12 +39,12 @@ install: all
 	ln -sf libuv.so.1.0.0 $(DESTDIR)$(LIBDIR)/libuv.so.1
 	ln -sf libuv.so.1 $(DESTDIR)$(LIBDIR)/libuv.so
 	install -m 0644 $(OUT)/libuv.a $(DESTDIR)$(LIBDIR)/libuv.a
-	install -m 0644 $(OUT)/libuv.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libuv.pc
+	install -m 0644 $(OUT)/libuv.pc $(OUT)/libuv-static.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 include/uv.h $(DESTDIR)$(INCLUDEDIR)/uv.h
 	install -m 0644 include/uv/*.h $(DESTDIR)$(INCLUDEDIR)/uv/
 
 # The test command README.md documents and .ci/run calls.
-test: check-format clippy unit all abi suite hazards nvim-test node-test
+test: check-format clippy unit all abi suite hazards nvim-test node-test install-test deb-test
 
 check-format:
 	$(CARGO) fmt --check
@@ -60,6 +70,27 @@ nvim-test: all
 
 node-test: all
 	node-test/check.sh $(OUT)
+
+# Issue 15: `make` then `make install PREFIX=/usr ... DESTDIR=` installs .pc files with /usr paths.
+install-test:
+	compat/install/check.sh
+
+# Debian packages (debian/): crates vendored into the git-ignored vendor/ (network), then
+# dpkg-buildpackage offline in a copy of the tree; .debs in compat/deb/.cache/build/.
+vendor: vendor/.stamp
+
+vendor/.stamp: Cargo.lock
+	rm -rf vendor
+	$(CARGO) vendor --locked vendor >/dev/null
+	touch $@
+
+deb: vendor
+	compat/deb/build.sh
+
+# The packages built and checked: lintian, ELF (NEEDED, hardening, glibc versions, dbgsym),
+# abidiff against Debian 13's libuv, whole Debian 13 and 12 systems (chroots) switched to them.
+deb-test: vendor
+	compat/deb/test.sh
 
 clean:
 	$(CARGO) clean
