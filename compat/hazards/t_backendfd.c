@@ -5,8 +5,9 @@
  *      with ENOENT once uv_poll_stop has run (uvloop checks exactly this);
  *   3. an outer loop that only blocks in epoll_wait on it (timeout from uv_backend_timeout)
  *      and then calls uv_run(UV_RUN_NOWAIT) drives rounds of file operations, started from
- *      callbacks (so that in io_uring mode they run in the ring), to completion: the epoll fd
- *      must become readable when they complete.
+ *      callbacks (so that in io_uring mode they run in the ring; fsyncs among them, which the
+ *      kernel completes from an io-wq worker), to completion: the epoll fd must become readable
+ *      when they complete.
  * Prints "backend_fd=epoll enoent=1 fs_done=N blocking_wakeups=K ring_fds=R" and exits 0. */
 #include "common.h"
 
@@ -27,7 +28,9 @@ static int outstanding, round_no, fs_done;
 static void start_round(void);
 
 static void on_fs(uv_fs_t* req) {
-  if (req->fs_type == UV_FS_STAT) {
+  if (req->fs_type == UV_FS_FSYNC) {
+    CHECK_EQ(req->result, 0);
+  } else if (req->fs_type == UV_FS_STAT) {
     CHECK_EQ(req->result, 0);
     CHECK_EQ(req->statbuf.st_size, 4096);
   } else {
@@ -45,7 +48,9 @@ static void start_round(void) {
     memset(bufs[i], 0, sizeof bufs[i]);
     reqs[i].data = bufs[i];
     iov[i] = uv_buf_init(bufs[i], sizeof bufs[i]);
-    if (i % 2)
+    if (i % 8 == 7) /* the kernel runs an fsync on an io-wq worker: a completion from afar */
+      CHECK_EQ(uv_fs_fsync(&loop, &reqs[i], file_fd, on_fs), 0);
+    else if (i % 2)
       CHECK_EQ(uv_fs_stat(&loop, &reqs[i], path, on_fs), 0);
     else
       CHECK_EQ(uv_fs_read(&loop, &reqs[i], file_fd, &iov[i], 1, 0, on_fs), 0);
