@@ -4,14 +4,8 @@
 //! user's allocator), because dlerror()'s own buffer is overwritten by the
 //! next dl* call on the thread. It is freed on the next error and on close.
 
+use crate::abi::*;
 use libc::{c_char, c_int, c_void};
-
-/// `uv_lib_t` on Unix: `{ void* handle; char* errmsg; }`.
-#[repr(C)]
-pub struct uv_lib_t {
-    pub handle: *mut c_void,
-    pub errmsg: *mut c_char,
-}
 
 const NO_ERROR: &[u8] = b"no error\0";
 

@@ -452,14 +452,6 @@ pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
     crate::fs_event::loop_fork(loop_)
 }
 
-#[repr(C)]
-pub struct uv_metrics_t {
-    pub loop_count: u64,
-    pub events: u64,
-    pub events_waiting: u64,
-    pub reserved: [*mut u64; 13],
-}
-
 #[no_mangle]
 pub unsafe extern "C" fn uv_metrics_info(
     loop_: *mut uv_loop_t,

@@ -27,34 +27,6 @@ pub const UV_INHERIT_STREAM: c_int = 0x04;
 pub const UV_READABLE_PIPE: c_int = 0x10;
 pub const UV_WRITABLE_PIPE: c_int = 0x20;
 
-#[repr(C)]
-pub union uv_stdio_data {
-    pub stream: *mut uv_stream_t,
-    pub fd: c_int,
-}
-
-#[repr(C)]
-pub struct uv_stdio_container_t {
-    pub flags: c_int,
-    pub data: uv_stdio_data,
-}
-
-pub type uv_exit_cb = Option<unsafe extern "C" fn(*mut uv_process_t, i64, c_int)>;
-
-#[repr(C)]
-pub struct uv_process_options_t {
-    pub exit_cb: uv_exit_cb,
-    pub file: *const c_char,
-    pub args: *mut *mut c_char,
-    pub env: *mut *mut c_char,
-    pub cwd: *const c_char,
-    pub flags: c_uint,
-    pub stdio_count: c_int,
-    pub stdio: *mut uv_stdio_container_t,
-    pub uid: libc::uid_t,
-    pub gid: libc::gid_t,
-}
-
 extern "C" {
     static mut environ: *mut *mut c_char;
 }

@@ -7,6 +7,7 @@
 //! `void`, a pthread failure means the object is corrupt or misused and
 //! libuv aborts: so do we (abort, never unwind).
 
+use crate::abi::*;
 use crate::sys::errno;
 use libc::{c_char, c_int, c_uint, c_void, size_t};
 
@@ -31,13 +32,6 @@ pub const UV_THREAD_PRIORITY_LOWEST: c_int = -2;
 
 /// Linux thread names are at most 15 bytes plus the NUL.
 pub const UV_PTHREAD_MAX_NAMELEN_NP: usize = 16;
-
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct uv_thread_options_t {
-    pub flags: c_uint,
-    pub stack_size: size_t,
-}
 
 const UV_EINVAL: c_int = -libc::EINVAL;
 const UV_EBUSY: c_int = -libc::EBUSY;

@@ -1,20 +1,9 @@
 //! Clocks: uv_hrtime, uv_clock_gettime, uv_gettimeofday, uv_sleep, and the
 //! coarse millisecond clock the loop keeps in `loop->time`.
 
+use crate::abi::*;
 use libc::{c_int, c_uint};
 use std::sync::atomic::{AtomicI32, Ordering};
-
-#[repr(C)]
-pub struct uv_timespec64_t {
-    pub tv_sec: i64,
-    pub tv_nsec: i32,
-}
-
-#[repr(C)]
-pub struct uv_timeval64_t {
-    pub tv_sec: i64,
-    pub tv_usec: i32,
-}
 
 pub const UV_CLOCK_MONOTONIC: c_int = 0;
 pub const UV_CLOCK_REALTIME: c_int = 1;

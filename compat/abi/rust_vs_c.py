@@ -15,6 +15,7 @@ TYPES = {
     "uv_phase_handle_t": "uv_idle_t",  # idle, prepare and check share one layout
     "uv__queue": "struct uv__queue",
     "uv__work": "struct uv__work",
+    "uv_cpu_times_s": "struct uv_cpu_times_s",
 }
 # Rust mirrors that are not a libuv type of their own, with the member they describe.
 INNER = {"uv_signal_tree_entry": ("uv_signal_t", "tree_entry")}

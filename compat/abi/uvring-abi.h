@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <dirent.h>
 #include <termios.h>
@@ -20,6 +21,8 @@ typedef off_t rs_off_t;
 typedef pthread_mutex_t rs_pthread_mutex_t;
 typedef pthread_rwlock_t rs_pthread_rwlock_t;
 typedef struct sockaddr_storage rs_sockaddr_storage;
+typedef struct sockaddr_in rs_sockaddr_in;
+typedef struct sockaddr_in6 rs_sockaddr_in6;
 typedef struct termios rs_termios;
 typedef uid_t rs_uid_t;
 
@@ -469,5 +472,156 @@ typedef struct rs_uv_dir_t {
   void *reserved[4];
   rs_DIR *dir;
 } rs_uv_dir_t;
+
+/**
+ * `uv_lib_t` on Unix: `{ void* handle; char* errmsg; }`.
+ */
+typedef struct rs_uv_lib_t {
+  void *handle;
+  char *errmsg;
+} rs_uv_lib_t;
+
+typedef struct rs_uv_metrics_t {
+  uint64_t loop_count;
+  uint64_t events;
+  uint64_t events_waiting;
+  uint64_t *reserved[13];
+} rs_uv_metrics_t;
+
+typedef union rs_uv_stdio_data {
+  struct rs_uv_stream_t *stream;
+  int fd;
+} rs_uv_stdio_data;
+
+typedef struct rs_uv_stdio_container_t {
+  int flags;
+  union rs_uv_stdio_data data;
+} rs_uv_stdio_container_t;
+
+typedef void (*rs_uv_exit_cb)(struct rs_uv_process_t*, int64_t, int);
+
+typedef struct rs_uv_process_options_t {
+  rs_uv_exit_cb exit_cb;
+  const char *file;
+  char **args;
+  char **env;
+  const char *cwd;
+  unsigned int flags;
+  int stdio_count;
+  struct rs_uv_stdio_container_t *stdio;
+  rs_uid_t uid;
+  rs_gid_t gid;
+} rs_uv_process_options_t;
+
+typedef struct rs_uv_thread_options_t {
+  unsigned int flags;
+  size_t stack_size;
+} rs_uv_thread_options_t;
+
+typedef struct rs_uv_timespec64_t {
+  int64_t tv_sec;
+  int32_t tv_nsec;
+} rs_uv_timespec64_t;
+
+typedef struct rs_uv_timeval64_t {
+  int64_t tv_sec;
+  int32_t tv_usec;
+} rs_uv_timeval64_t;
+
+/**
+ * `struct uv_statfs_s` (public, result of uv_fs_statfs in `req->ptr`).
+ */
+typedef struct rs_uv_statfs_t {
+  uint64_t f_type;
+  uint64_t f_bsize;
+  uint64_t f_blocks;
+  uint64_t f_bfree;
+  uint64_t f_bavail;
+  uint64_t f_files;
+  uint64_t f_ffree;
+  uint64_t f_spare[4];
+} rs_uv_statfs_t;
+
+typedef struct rs_uv_cpu_times_s {
+  uint64_t user;
+  uint64_t nice;
+  uint64_t sys;
+  uint64_t idle;
+  uint64_t irq;
+} rs_uv_cpu_times_s;
+
+typedef struct rs_uv_cpu_info_t {
+  char *model;
+  int speed;
+  struct rs_uv_cpu_times_s cpu_times;
+} rs_uv_cpu_info_t;
+
+typedef union rs_uv_interface_address_addr {
+  rs_sockaddr_in address4;
+  rs_sockaddr_in6 address6;
+} rs_uv_interface_address_addr;
+
+typedef union rs_uv_interface_address_mask {
+  rs_sockaddr_in netmask4;
+  rs_sockaddr_in6 netmask6;
+} rs_uv_interface_address_mask;
+
+typedef struct rs_uv_interface_address_t {
+  char *name;
+  char phys_addr[6];
+  int is_internal;
+  union rs_uv_interface_address_addr address;
+  union rs_uv_interface_address_mask netmask;
+} rs_uv_interface_address_t;
+
+typedef struct rs_uv_passwd_t {
+  char *username;
+  unsigned long uid;
+  unsigned long gid;
+  char *shell;
+  char *homedir;
+} rs_uv_passwd_t;
+
+typedef struct rs_uv_group_t {
+  char *groupname;
+  unsigned long gid;
+  char **members;
+} rs_uv_group_t;
+
+typedef struct rs_uv_utsname_t {
+  char sysname[256];
+  char release[256];
+  char version[256];
+  char machine[256];
+} rs_uv_utsname_t;
+
+typedef struct rs_uv_timeval_t {
+  long tv_sec;
+  long tv_usec;
+} rs_uv_timeval_t;
+
+typedef struct rs_uv_rusage_t {
+  struct rs_uv_timeval_t ru_utime;
+  struct rs_uv_timeval_t ru_stime;
+  uint64_t ru_maxrss;
+  uint64_t ru_ixrss;
+  uint64_t ru_idrss;
+  uint64_t ru_isrss;
+  uint64_t ru_minflt;
+  uint64_t ru_majflt;
+  uint64_t ru_nswap;
+  uint64_t ru_inblock;
+  uint64_t ru_oublock;
+  uint64_t ru_msgsnd;
+  uint64_t ru_msgrcv;
+  uint64_t ru_nsignals;
+  uint64_t ru_nvcsw;
+  uint64_t ru_nivcsw;
+} rs_uv_rusage_t;
+
+typedef struct rs_uv_env_item_t {
+  char *name;
+  char *value;
+} rs_uv_env_item_t;
 
 #endif  /* UVRING_ABI_H */

@@ -5,7 +5,7 @@
 //! compat/abi, which compares against libuv's own headers).
 #![allow(non_camel_case_types)]
 
-use libc::{c_char, c_int, c_uint, c_void, size_t, ssize_t};
+use libc::{c_char, c_int, c_long, c_uint, c_ulong, c_void, size_t, ssize_t};
 
 /// libuv's intrusive doubly linked list node (`struct uv__queue`).
 #[repr(C)]
@@ -440,6 +440,189 @@ pub struct uv_dir_t {
     pub nentries: size_t,
     pub reserved: [*mut c_void; 4],
     pub dir: *mut libc::DIR,
+}
+
+// ---------------------------------------------------------------------------
+// The rest of uv.h's public layouts: what process, thread, os, time, dl, fs
+// and metrics calls take and fill in.
+
+/// `uv_lib_t` on Unix: `{ void* handle; char* errmsg; }`.
+#[repr(C)]
+pub struct uv_lib_t {
+    pub handle: *mut c_void,
+    pub errmsg: *mut c_char,
+}
+
+#[repr(C)]
+pub struct uv_metrics_t {
+    pub loop_count: u64,
+    pub events: u64,
+    pub events_waiting: u64,
+    pub reserved: [*mut u64; 13],
+}
+
+#[repr(C)]
+pub union uv_stdio_data {
+    pub stream: *mut uv_stream_t,
+    pub fd: c_int,
+}
+
+#[repr(C)]
+pub struct uv_stdio_container_t {
+    pub flags: c_int,
+    pub data: uv_stdio_data,
+}
+
+pub type uv_exit_cb = Option<unsafe extern "C" fn(*mut uv_process_t, i64, c_int)>;
+
+#[repr(C)]
+pub struct uv_process_options_t {
+    pub exit_cb: uv_exit_cb,
+    pub file: *const c_char,
+    pub args: *mut *mut c_char,
+    pub env: *mut *mut c_char,
+    pub cwd: *const c_char,
+    pub flags: c_uint,
+    pub stdio_count: c_int,
+    pub stdio: *mut uv_stdio_container_t,
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct uv_thread_options_t {
+    pub flags: c_uint,
+    pub stack_size: size_t,
+}
+
+#[repr(C)]
+pub struct uv_timespec64_t {
+    pub tv_sec: i64,
+    pub tv_nsec: i32,
+}
+
+#[repr(C)]
+pub struct uv_timeval64_t {
+    pub tv_sec: i64,
+    pub tv_usec: i32,
+}
+
+/// `struct uv_statfs_s` (public, result of uv_fs_statfs in `req->ptr`).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct uv_statfs_t {
+    pub f_type: u64,
+    pub f_bsize: u64,
+    pub f_blocks: u64,
+    pub f_bfree: u64,
+    pub f_bavail: u64,
+    pub f_files: u64,
+    pub f_ffree: u64,
+    pub f_spare: [u64; 4],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct uv_cpu_times_s {
+    pub user: u64,
+    pub nice: u64,
+    pub sys: u64,
+    pub idle: u64,
+    pub irq: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct uv_cpu_info_t {
+    pub model: *mut c_char,
+    pub speed: c_int,
+    pub cpu_times: uv_cpu_times_s,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union uv_interface_address_addr {
+    pub address4: libc::sockaddr_in,
+    pub address6: libc::sockaddr_in6,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union uv_interface_address_mask {
+    pub netmask4: libc::sockaddr_in,
+    pub netmask6: libc::sockaddr_in6,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct uv_interface_address_t {
+    pub name: *mut c_char,
+    pub phys_addr: [c_char; 6],
+    pub is_internal: c_int,
+    pub address: uv_interface_address_addr,
+    pub netmask: uv_interface_address_mask,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct uv_passwd_t {
+    pub username: *mut c_char,
+    pub uid: c_ulong,
+    pub gid: c_ulong,
+    pub shell: *mut c_char,
+    pub homedir: *mut c_char,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct uv_group_t {
+    pub groupname: *mut c_char,
+    pub gid: c_ulong,
+    pub members: *mut *mut c_char,
+}
+
+#[repr(C)]
+pub struct uv_utsname_t {
+    pub sysname: [c_char; 256],
+    pub release: [c_char; 256],
+    pub version: [c_char; 256],
+    pub machine: [c_char; 256],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct uv_timeval_t {
+    pub tv_sec: c_long,
+    pub tv_usec: c_long,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct uv_rusage_t {
+    pub ru_utime: uv_timeval_t,
+    pub ru_stime: uv_timeval_t,
+    pub ru_maxrss: u64,
+    pub ru_ixrss: u64,
+    pub ru_idrss: u64,
+    pub ru_isrss: u64,
+    pub ru_minflt: u64,
+    pub ru_majflt: u64,
+    pub ru_nswap: u64,
+    pub ru_inblock: u64,
+    pub ru_oublock: u64,
+    pub ru_msgsnd: u64,
+    pub ru_msgrcv: u64,
+    pub ru_nsignals: u64,
+    pub ru_nvcsw: u64,
+    pub ru_nivcsw: u64,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct uv_env_item_t {
+    pub name: *mut c_char,
+    pub value: *mut c_char,
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ fn generate() -> String {
                 "typedef pthread_mutex_t rs_pthread_mutex_t;",
                 "typedef pthread_rwlock_t rs_pthread_rwlock_t;",
                 "typedef struct sockaddr_storage rs_sockaddr_storage;",
+                "typedef struct sockaddr_in rs_sockaddr_in;",
+                "typedef struct sockaddr_in6 rs_sockaddr_in6;",
                 "typedef struct termios rs_termios;",
                 "typedef uid_t rs_uid_t;",
             ]
@@ -37,7 +39,8 @@ fn generate() -> String {
         cpp_compat: false,
         ..Default::default()
     };
-    // Every struct of src/abi, not only those reachable from an extern fn.
+    // Every struct and union of src/abi, not only those reachable from an
+    // extern fn.
     config.export.include = abi_structs(&root.join("src/abi/mod.rs"));
     // Prefixed so the probe can include this next to uv.h.
     config.export.prefix = Some("rs_".into());
@@ -47,6 +50,7 @@ fn generate() -> String {
         "sys/types.h".into(),
         "sys/socket.h".into(),
         "netdb.h".into(),
+        "netinet/in.h".into(),
         "pthread.h".into(),
         "dirent.h".into(),
         "termios.h".into(),
@@ -65,7 +69,10 @@ fn generate() -> String {
 fn abi_structs(src: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(src).expect("read src/abi/mod.rs");
     text.lines()
-        .filter_map(|l| l.strip_prefix("pub struct "))
+        .filter_map(|l| {
+            l.strip_prefix("pub struct ")
+                .or_else(|| l.strip_prefix("pub union "))
+        })
         .filter_map(|l| l.split([' ', '{']).next())
         .map(str::to_string)
         .collect()

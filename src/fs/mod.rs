@@ -79,20 +79,6 @@ pub const UV_DIRENT_SOCKET: c_int = 5;
 pub const UV_DIRENT_CHAR: c_int = 6;
 pub const UV_DIRENT_BLOCK: c_int = 7;
 
-/// `struct uv_statfs_s` (public, result of uv_fs_statfs in `req->ptr`).
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
-pub struct uv_statfs_t {
-    pub f_type: u64,
-    pub f_bsize: u64,
-    pub f_blocks: u64,
-    pub f_bfree: u64,
-    pub f_bavail: u64,
-    pub f_files: u64,
-    pub f_ffree: u64,
-    pub f_spare: [u64; 4],
-}
-
 const EINVAL: c_int = -libc::EINVAL;
 const ENOMEM: c_int = -libc::ENOMEM;
 

@@ -6,7 +6,8 @@
 //! Everything handed to the caller is allocated with `crate::alloc` so that
 //! the matching `uv_*_free*` call (and a replaced allocator) sees it.
 
-use libc::{c_char, c_int, c_long, c_ulong, size_t};
+use crate::abi::*;
+use libc::{c_char, c_int, size_t};
 
 mod ifaddrs;
 mod proctitle;
@@ -38,109 +39,6 @@ pub const UV_PRIORITY_HIGHEST: c_int = -20;
 
 /// `UV_MAXHOSTNAMESIZE` as uv.h defines it on glibc (MAXHOSTNAMELEN + 1).
 pub const UV_MAXHOSTNAMESIZE: usize = 65;
-
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct uv_cpu_times_s {
-    pub user: u64,
-    pub nice: u64,
-    pub sys: u64,
-    pub idle: u64,
-    pub irq: u64,
-}
-
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct uv_cpu_info_t {
-    pub model: *mut c_char,
-    pub speed: c_int,
-    pub cpu_times: uv_cpu_times_s,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub union uv_interface_address_addr {
-    pub address4: libc::sockaddr_in,
-    pub address6: libc::sockaddr_in6,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub union uv_interface_address_mask {
-    pub netmask4: libc::sockaddr_in,
-    pub netmask6: libc::sockaddr_in6,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct uv_interface_address_t {
-    pub name: *mut c_char,
-    pub phys_addr: [c_char; 6],
-    pub is_internal: c_int,
-    pub address: uv_interface_address_addr,
-    pub netmask: uv_interface_address_mask,
-}
-
-#[repr(C)]
-#[derive(Debug)]
-pub struct uv_passwd_t {
-    pub username: *mut c_char,
-    pub uid: c_ulong,
-    pub gid: c_ulong,
-    pub shell: *mut c_char,
-    pub homedir: *mut c_char,
-}
-
-#[repr(C)]
-#[derive(Debug)]
-pub struct uv_group_t {
-    pub groupname: *mut c_char,
-    pub gid: c_ulong,
-    pub members: *mut *mut c_char,
-}
-
-#[repr(C)]
-pub struct uv_utsname_t {
-    pub sysname: [c_char; 256],
-    pub release: [c_char; 256],
-    pub version: [c_char; 256],
-    pub machine: [c_char; 256],
-}
-
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct uv_timeval_t {
-    pub tv_sec: c_long,
-    pub tv_usec: c_long,
-}
-
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct uv_rusage_t {
-    pub ru_utime: uv_timeval_t,
-    pub ru_stime: uv_timeval_t,
-    pub ru_maxrss: u64,
-    pub ru_ixrss: u64,
-    pub ru_idrss: u64,
-    pub ru_isrss: u64,
-    pub ru_minflt: u64,
-    pub ru_majflt: u64,
-    pub ru_nswap: u64,
-    pub ru_inblock: u64,
-    pub ru_oublock: u64,
-    pub ru_msgsnd: u64,
-    pub ru_msgrcv: u64,
-    pub ru_nsignals: u64,
-    pub ru_nvcsw: u64,
-    pub ru_nivcsw: u64,
-}
-
-#[repr(C)]
-#[derive(Debug)]
-pub struct uv_env_item_t {
-    pub name: *mut c_char,
-    pub value: *mut c_char,
-}
 
 /// The calling thread's errno as a libuv error code.
 pub(crate) fn neg_errno() -> c_int {
