@@ -7,7 +7,7 @@ CARGO      ?= cargo
 OUT        := target/release
 VERSION    := 1.50.0
 
-.PHONY: all lib install test check-format clippy unit abi suite hazards nvim-test node-test clean
+.PHONY: all lib install test check-format clippy unit abi suite hazards nvim-test node-test clean bench-libuv
 
 all: lib $(OUT)/libuv.pc
 
@@ -60,6 +60,10 @@ nvim-test: all
 
 node-test: all
 	node-test/check.sh $(OUT)
+
+# libuv 1.50's benchmark runner on uvring vs real libuv 1.50 (not part of test; root; REPS=5 takes hours)..
+bench-libuv: all
+	bench/libuv/run.sh $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean
