@@ -8,7 +8,7 @@ OUT        := target/release
 VERSION    := 1.50.0
 
 .PHONY: all lib install test FORCE check-format clippy unit abi suite hazards nvim-test node-test clean \
-        install-test vendor deb deb-test
+        install-test vendor deb deb-test bench-libuv
 
 all: lib $(OUT)/libuv.pc $(OUT)/libuv-static.pc
 
@@ -91,6 +91,10 @@ deb: vendor
 # abidiff against Debian 13's libuv, whole Debian 13 and 12 systems (chroots) switched to them.
 deb-test: vendor
 	compat/deb/test.sh
+
+# libuv 1.50's benchmark runner on uvring vs real libuv 1.50 (not part of test; root; REPS=5 takes hours).
+bench-libuv: all
+	bench/libuv/run.sh $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean
