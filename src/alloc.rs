@@ -36,18 +36,6 @@ pub unsafe fn calloc(count: size_t, size: size_t) -> *mut c_void {
     }
 }
 
-/// Like realloc, but a size of 0 frees and returns NULL (as libuv does).
-pub unsafe fn realloc(ptr: *mut c_void, size: size_t) -> *mut c_void {
-    if size == 0 {
-        free(ptr);
-        return std::ptr::null_mut();
-    }
-    match REALLOC.load(Ordering::Acquire) {
-        0 => libc::realloc(ptr, size),
-        f => std::mem::transmute::<usize, ReallocFn>(f)(ptr, size),
-    }
-}
-
 /// Frees with the user's allocator, keeping errno intact as libuv does.
 pub unsafe fn free(ptr: *mut c_void) {
     if ptr.is_null() {

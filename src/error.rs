@@ -304,7 +304,8 @@ pub fn err_name(err: c_int) -> Option<&'static str> {
 }
 
 /// libuv's message for `err` without the trailing NUL, or None if it is unknown.
-pub fn strerror(err: c_int) -> Option<&'static str> {
+#[cfg(test)]
+fn strerror(err: c_int) -> Option<&'static str> {
     lookup(err).and_then(|(_, msg)| std::str::from_utf8(msg.strip_suffix(b"\0")?).ok())
 }
 

@@ -12,15 +12,10 @@ use libc::{c_char, c_int, c_uint, c_void};
 
 pub const UV_PROCESS_SETUID: c_uint = 1 << 0;
 pub const UV_PROCESS_SETGID: c_uint = 1 << 1;
-pub const UV_PROCESS_WINDOWS_VERBATIM_ARGUMENTS: c_uint = 1 << 2;
 pub const UV_PROCESS_DETACHED: c_uint = 1 << 3;
-pub const UV_PROCESS_WINDOWS_HIDE: c_uint = 1 << 4;
-pub const UV_PROCESS_WINDOWS_HIDE_CONSOLE: c_uint = 1 << 5;
-pub const UV_PROCESS_WINDOWS_HIDE_GUI: c_uint = 1 << 6;
-pub const UV_PROCESS_WINDOWS_FILE_PATH_EXACT_NAME: c_uint = 1 << 7;
+// Bits 2 and 4-7 are Windows-only flags, accepted and ignored as libuv does.
 const KNOWN_FLAGS: c_uint = (1 << 8) - 1;
 
-pub const UV_IGNORE: c_int = 0x00;
 pub const UV_CREATE_PIPE: c_int = 0x01;
 pub const UV_INHERIT_FD: c_int = 0x02;
 pub const UV_INHERIT_STREAM: c_int = 0x04;

@@ -122,11 +122,6 @@ impl Backend {
         self.ring.is_some() && self.choice.forced
     }
 
-    /// What doctor prints about the ring (None: the loop has none).
-    pub fn describe_ring(&self) -> Option<String> {
-        self.ring.as_ref().map(|r| r.describe())
-    }
-
     /// Whether the ring must be replaced (credentials changed under an
     /// SQPOLL ring) and can be now (nothing of it in flight).
     pub fn ring_needs_rebuild(&self) -> bool {

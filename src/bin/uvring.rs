@@ -48,73 +48,11 @@ fn exec(args: &[String]) -> ! {
     std::process::exit(127);
 }
 
-fn read_trimmed(path: &str) -> String {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "(absent)".to_string())
-}
-
-fn doctor() {
-    println!(
-        "kernel:                    {}",
-        read_trimmed("/proc/sys/kernel/osrelease")
-    );
-    println!(
-        "kernel.io_uring_disabled:  {}",
-        read_trimmed("/proc/sys/kernel/io_uring_disabled")
-    );
-    println!(
-        "kernel.io_uring_group:     {}",
-        read_trimmed("/proc/sys/kernel/io_uring_group")
-    );
-    for var in ["UV_USE_IO_URING", "UV_THREADPOOL_SIZE", "UVRING_DEBUG"] {
-        let v = std::env::var(var).unwrap_or_else(|_| "(unset)".to_string());
-        println!("{var:<27}{v}");
-    }
-    let no_ring = std::env::var("UV_USE_IO_URING").ok().as_deref() == Some("0");
-    if no_ring {
-        println!("io_uring:                  not probed (UV_USE_IO_URING=0 means no ring at all)");
-    } else {
-        match uv::backend::probe_ring() {
-            Ok(desc) => println!("io_uring:                  a ring can be set up; {desc}"),
-            Err(e) => println!("io_uring:                  setup fails ({})", err_name(e)),
-        }
-    }
-    // A real loop, made by the loop's own constructor: its decision is the
-    // one every new loop of this process makes.
-    let mut lp = std::mem::MaybeUninit::<uv::abi::uv_loop_t>::zeroed();
-    let lp = lp.as_mut_ptr();
-    // SAFETY: `lp` is zeroed storage of the right size, closed below.
-    let choice = unsafe {
-        let r = uv::loop_::uv_loop_init(lp);
-        if r != 0 {
-            println!(
-                "backend of a new loop:     none (uv_loop_init fails: {})",
-                err_name(r)
-            );
-            return;
-        }
-        let c = uv::loop_::backend_choice(lp);
-        uv::loop_::uv_loop_close(lp);
-        c
-    };
-    println!(
-        "backend of a new loop:     {} ({})",
-        choice.kind.name(),
-        choice.reason
-    );
-}
-
-fn err_name(e: i32) -> String {
-    let name = unsafe { std::ffi::CStr::from_ptr(uv::error::uv_err_name(e)) };
-    name.to_string_lossy().into_owned()
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("exec") => exec(&args[1..]),
-        Some("doctor") => doctor(),
+        Some("doctor") => print!("{}", uv::doctor::report()),
         _ => usage(),
     }
 }

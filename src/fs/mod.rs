@@ -23,8 +23,6 @@ mod tests;
 pub(crate) mod uring;
 
 // uv_fs_type
-pub const UV_FS_UNKNOWN: c_int = -1;
-pub const UV_FS_CUSTOM: c_int = 0;
 pub const UV_FS_OPEN: c_int = 1;
 pub const UV_FS_CLOSE: c_int = 2;
 pub const UV_FS_READ: c_int = 3;
@@ -65,9 +63,6 @@ pub const UV_FS_LUTIME: c_int = 36;
 pub const UV_FS_COPYFILE_EXCL: c_int = 1;
 pub const UV_FS_COPYFILE_FICLONE: c_int = 2;
 pub const UV_FS_COPYFILE_FICLONE_FORCE: c_int = 4;
-
-pub const UV_FS_SYMLINK_DIR: c_int = 1;
-pub const UV_FS_SYMLINK_JUNCTION: c_int = 2;
 
 // uv_dirent_type_t
 pub const UV_DIRENT_UNKNOWN: c_int = 0;

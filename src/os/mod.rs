@@ -14,31 +14,19 @@ mod proctitle;
 mod sysinfo;
 mod user;
 
-pub use ifaddrs::*;
 pub use proctitle::*;
-pub use sysinfo::*;
-pub use user::*;
 
 pub type uv_pid_t = libc::pid_t;
 pub type uv_uid_t = libc::uid_t;
-pub type uv_gid_t = libc::gid_t;
 
 pub const UV_EINVAL: c_int = -libc::EINVAL;
 pub const UV_ENOBUFS: c_int = -libc::ENOBUFS;
 pub const UV_ENOENT: c_int = -libc::ENOENT;
 pub const UV_ENOMEM: c_int = -libc::ENOMEM;
-pub const UV_EIO: c_int = -libc::EIO;
 pub const UV_E2BIG: c_int = -libc::E2BIG;
 
 pub const UV_PRIORITY_LOW: c_int = 19;
-pub const UV_PRIORITY_BELOW_NORMAL: c_int = 10;
-pub const UV_PRIORITY_NORMAL: c_int = 0;
-pub const UV_PRIORITY_ABOVE_NORMAL: c_int = -7;
-pub const UV_PRIORITY_HIGH: c_int = -14;
 pub const UV_PRIORITY_HIGHEST: c_int = -20;
-
-/// `UV_MAXHOSTNAMESIZE` as uv.h defines it on glibc (MAXHOSTNAMELEN + 1).
-pub const UV_MAXHOSTNAMESIZE: usize = 65;
 
 /// The calling thread's errno as a libuv error code.
 pub(crate) fn neg_errno() -> c_int {

@@ -604,7 +604,7 @@ mod tests {
             assert_eq!(pwd.uid, libc::geteuid() as libc::c_ulong);
             assert!(!CStr::from_ptr(pwd.username).to_bytes().is_empty());
             let mut grp: uv_group_t = std::mem::zeroed();
-            assert_eq!(uv_os_get_group(&mut grp, pwd.gid as uv_gid_t), 0);
+            assert_eq!(uv_os_get_group(&mut grp, pwd.gid as libc::gid_t), 0);
             assert_eq!(grp.gid, pwd.gid);
             assert!(!CStr::from_ptr(grp.groupname).to_bytes().is_empty());
             uv_os_free_group(&mut grp);
@@ -623,7 +623,7 @@ mod tests {
             assert_eq!(uv_os_uname(&mut u), 0);
             assert_eq!(CStr::from_ptr(u.sysname.as_ptr()).to_bytes(), b"Linux");
 
-            let mut host = [0 as c_char; UV_MAXHOSTNAMESIZE];
+            let mut host = [0 as c_char; 65]; // UV_MAXHOSTNAMESIZE on glibc
             let mut small: size_t = 1;
             assert_eq!(uv_os_gethostname(host.as_mut_ptr(), &mut small), UV_ENOBUFS);
             let mut size = host.len();
