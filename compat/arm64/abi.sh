@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Usage: compat/arm64/abi.sh
 # compat/abi's checks for aarch64, in the trixie chroot with the aarch64 cross compiler:
 #   1. layout: every type, field, enum constant, prototype and macro of our include/ against
@@ -61,7 +62,7 @@ if [ "${1:-}" = "--inner" ]; then
     fi
   fi
 
-  ABI_EXEC= CC=gcc python3 "$ABI/abi_dump.py" "$LIBUV/include" "$OUT/libuv-x86_64.txt" ||
+  ABI_EXEC='' CC=gcc python3 "$ABI/abi_dump.py" "$LIBUV/include" "$OUT/libuv-x86_64.txt" ||
     fail "sanity: libuv 1.50.0's headers could not be dumped for x86_64"
   if [ -s "$OUT/libuv-x86_64.txt" ] && [ -s "$OUT/libuv.txt" ]; then
     diff "$OUT/libuv-x86_64.txt" "$OUT/libuv.txt" | sed -n 's/^> \([^\t]*\)\t.*/\1/p' > "$OUT/arch.txt"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Usage: compat/arm64/build.sh
 # Cross-builds libuv.so.1 and libuv.a (and the uvring tool) for aarch64-unknown-linux-gnu with
 # Debian 13's rustc 1.85 inside the trixie chroot (compat/arm64/chroot.sh), offline: the crates
@@ -15,8 +16,8 @@ if [ "$(cat "$VENDOR/.lock-md5" 2>/dev/null)" != "$LOCKSUM" ]; then
   command -v cargo >/dev/null || arm_die "host cargo needed to vendor the crates (cargo vendor)"
   arm_note "cargo vendor (host) into $VENDOR"
   rm -rf "$VENDOR"
-  (cd "$ARM_ROOT" && cargo vendor --locked --versioned-dirs "$VENDOR" >/dev/null) ||
-    arm_die "cargo vendor failed: the crates of Cargo.lock could not be fetched"
+  (cd "$ARM_ROOT" && cargo vendor --locked --versioned-dirs "$VENDOR" >/dev/null 2>"$ARM_CACHE/vendor.log") ||
+    { tail -n 20 "$ARM_CACHE/vendor.log" >&2; arm_die "cargo vendor failed: the crates of Cargo.lock could not be fetched"; }
   echo "$LOCKSUM" > "$VENDOR/.lock-md5"
 fi
 
@@ -40,7 +41,7 @@ CFG
 arm_note "cargo build --release --target $TRIPLE (Debian's rustc, in the chroot)"
 in_chroot bash -c "
   set -e
-  cd "$ARM_ROOT"
+  cd \"$ARM_ROOT\"
   export CARGO_HOME=$ARM_CACHE/cargo-home CARGO_TARGET_DIR=$ARM_CACHE/target
   rustc --version >&2
   cargo build --release --offline --frozen --target $TRIPLE >&2

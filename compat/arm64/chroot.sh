@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Usage: compat/arm64/chroot.sh
 # Creates (once) the Debian 13 (trixie) amd64 chroot in compat/arm64/.cache/trixie that holds
 # Debian's rustc/cargo 1.85, libstd-rust-dev:arm64, the aarch64 cross gcc and binutils,

@@ -1,5 +1,5 @@
 # Shared helpers for compat/arm64/*.sh (sourced, not executed).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 ARM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ARM_ROOT=$(cd "$ARM_DIR/../.." && pwd)
 ARM_CACHE=${UVRING_ARM64_CACHE:-$ARM_DIR/.cache}
