@@ -7,7 +7,7 @@ CARGO      ?= cargo
 OUT        := target/release
 VERSION    := 1.50.0
 
-.PHONY: all lib install test check-format clippy unit abi suite hazards nvim-test node-test clean
+.PHONY: all lib install test check-format clippy unit abi suite hazards nvim-test node-test arm64 clean
 
 all: lib $(OUT)/libuv.pc
 
@@ -60,6 +60,12 @@ nvim-test: all
 
 node-test: all
 	node-test/check.sh $(OUT)
+
+# aarch64 (compat/arm64): Debian 13 chroot, cross-build with Debian's rustc 1.85, the ABI check
+# for aarch64, the epoll fallback and libuv 1.50's suite under qemu-user. Not in `test`: it
+# takes longer than its CI budget (compat/arm64/README.md has the times).
+arm64:
+	compat/arm64/check.sh
 
 clean:
 	$(CARGO) clean
