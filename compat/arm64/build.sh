@@ -51,5 +51,5 @@ OUT=$ARM_CACHE/target/$TRIPLE/release
 cp -f "$OUT/libuv.so" "$ARM_LIBDIR/libuv.so.1.0.0.new" && mv -f "$ARM_LIBDIR/libuv.so.1.0.0.new" "$ARM_LIBDIR/libuv.so.1.0.0"
 ln -sf libuv.so.1.0.0 "$ARM_LIBDIR/libuv.so.1"
 cp -f "$OUT/libuv.a" "$OUT/uvring" "$ARM_LIBDIR/"
-file "$ARM_LIBDIR/libuv.so.1.0.0" 2>/dev/null | sed 's/^/compat\/arm64: /' >&2 || true
+arm_is_aarch64 "$ARM_LIBDIR/libuv.so.1.0.0" || arm_die "the build did not make an aarch64 libuv.so.1"
 arm_note "built: $ARM_LIBDIR/libuv.so.1 libuv.a uvring"

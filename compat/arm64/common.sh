@@ -15,6 +15,9 @@ CHROOT_FOREIGN="libstd-rust-dev:arm64"
 arm_die() { echo "compat/arm64: error: $*" >&2; exit 2; }
 arm_note() { echo "compat/arm64: $*" >&2; }
 
+# arm_is_aarch64 FILE: an ELF file whose e_machine is EM_AARCH64 (183).
+arm_is_aarch64() { [ "$(od -An -tx1 -j18 -N2 "$1" 2>/dev/null | tr -d ' \n')" = b700 ]; }
+
 arm_need_root() { [ "$(id -u)" = 0 ] || arm_die "must run as root (debootstrap, chroot, namespaces)"; }
 
 # The archive the host's apt already uses (its first URIs / deb line).

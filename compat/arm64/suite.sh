@@ -35,6 +35,6 @@ export UVRING_SUITE_NM="$HERE/tool.sh aarch64-linux-gnu-nm"
 export UVRING_SUITE_HEADERS=$ARM_ROOT/include
 export UVRING_SUITE_LDFLAGS="-Wl,--dynamic-linker=$SYSROOT/ld-linux-aarch64.so.1 -Wl,--disable-new-dtags -Wl,-rpath,$SYSROOT"
 RUNNER=$("$ARM_ROOT/compat/suite/build.sh" 1.50.0 "$ARM_LIBDIR") || arm_die "cross-building the 1.50.0 runner failed"
-file -L "$RUNNER" | grep -q 'ARM aarch64' || arm_die "$RUNNER is not an aarch64 program"
+arm_is_aarch64 "$RUNNER" || arm_die "$RUNNER is not an aarch64 program"
 exec "$ARM_ROOT/compat/suite/run.sh" 1.50.0 "$ARM_LIBDIR" --runner "$RUNNER" \
   --emulator "$CHROOT/usr/bin/qemu-aarch64-static" --timeout-multiplier 4 "$@"
