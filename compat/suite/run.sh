@@ -194,9 +194,13 @@ else
   rm -f "$STAGE/userns.pid" "$STAGE/userns.go"; mkfifo -m 600 "$STAGE/userns.go"
   (
     for _ in $(seq 200); do [ -s "$STAGE/userns.pid" ] && break; sleep 0.05; done
-    p=$(cat "$STAGE/userns.pid" 2>/dev/null) &&
-      echo '0 0 4294967295' > "/proc/$p/uid_map" && echo '0 0 4294967295' > "/proc/$p/gid_map" &&
-      echo go > "$STAGE/userns.go" || { note "cannot map the user namespace"; echo no > "$STAGE/userns.go"; }
+    # No pid: unshare -U failed (and said why); nobody reads the fifo then.
+    p=$(cat "$STAGE/userns.pid" 2>/dev/null) || exit 0
+    if echo '0 0 4294967295' > "/proc/$p/uid_map" && echo '0 0 4294967295' > "/proc/$p/gid_map"; then
+      echo go > "$STAGE/userns.go"
+    else
+      note "cannot map the user namespace"; echo no > "$STAGE/userns.go"
+    fi
   ) &
   unshare -U -n -m --propagation private -- bash -c \
     'echo $$ > "$1/userns.pid"; read -r go < "$1/userns.go"; [ "$go" = go ] || exit 2; shift; exec "$@"' \
