@@ -8,7 +8,7 @@ OUT        := target/release
 VERSION    := 1.50.0
 
 .PHONY: all lib install test FORCE check-format clippy unit abi suite hazards nvim-test node-test clean \
-        install-test vendor deb deb-test bench-libuv
+        install-test vendor deb deb-test bench-libuv arm64
 
 all: lib $(OUT)/libuv.pc $(OUT)/libuv-static.pc
 
@@ -95,6 +95,12 @@ deb-test: vendor
 # libuv 1.50's benchmark runner on uvring vs real libuv 1.50 (not part of test; root; REPS=5 takes hours).
 bench-libuv: all
 	bench/libuv/run.sh $(BENCH_ARGS)
+
+# aarch64 (compat/arm64): Debian 13 chroot, cross-build with Debian's rustc 1.85, the ABI check
+# for aarch64, the epoll fallback and libuv 1.50's suite under qemu-user. Not in `test`: it
+# takes longer than its CI budget (compat/arm64/README.md has the times).
+arm64:
+	compat/arm64/check.sh
 
 clean:
 	$(CARGO) clean

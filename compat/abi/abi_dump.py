@@ -23,6 +23,7 @@ a generated C program.
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,9 @@ import tempfile
 from elftools.elf.elffile import ELFFile
 
 CC = os.environ.get("CC", "gcc")
+# How to run a program CC built: nothing for a native CC; an emulator (and its options) for a
+# cross compiler, e.g. ABI_EXEC="qemu-aarch64-static -L /usr/aarch64-linux-gnu".
+EXEC = shlex.split(os.environ.get("ABI_EXEC", ""))
 
 # The system headers uv.h (1.x, Unix) pulls in. Their macros form the
 # baseline that is subtracted from the macro dump.
@@ -405,7 +409,9 @@ def dump(incdir, workdir):
         p = run([CC] + CFLAGS + ["-w", "-I", incdir, psrc, "-o", pexe])
         if p.returncode != 0:
             die("macro probe failed:\n" + p.stderr)
-        p = run([pexe])
+        p = run(EXEC + [pexe])
+        if p.returncode != 0:
+            die("macro probe did not run:\n" + p.stderr)
         for line in p.stdout.splitlines():
             k, v = line.split(" ", 1)
             values[k] = v

@@ -8,6 +8,10 @@
 # Missing functions do not stop the link (it is made against a stub): a test that calls one dies
 # at run time with "symbol lookup error" (lazy binding) and fails; the others run.
 # Prints the path of the runner on stdout.
+# Cross builds (compat/arm64) set UVRING_SUITE_CC and UVRING_SUITE_NM (compiler and nm for the
+# target), UVRING_SUITE_HEADERS (a uv.h folder to build against instead of libuv's own; libuv's
+# stays after it for the few tests that include libuv's src/) and UVRING_SUITE_LDFLAGS (more
+# link flags); unset, the runner is built natively with libuv's headers.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -16,6 +20,9 @@ SUITE=$1
 LIBDIR=$2
 check_suite "$SUITE"
 [ -d "$LIBDIR" ] || die "LIBDIR $LIBDIR is not a folder"
+CC=${UVRING_SUITE_CC:-gcc}
+NM=${UVRING_SUITE_NM:-nm}
+read -ra EXTRA_LDFLAGS <<< "${UVRING_SUITE_LDFLAGS:-}"
 command -v gcc >/dev/null || apt_install build-essential
 
 SRC=$(suite_src "$SUITE")
@@ -37,9 +44,10 @@ mapfile -t SOURCES < <(
 CFLAGS_SUITE=(-g -std=gnu90 -Wall -Wextra -Wstrict-prototypes -Wno-unused-parameter
   -Wno-sign-compare -Wno-unused-function -fno-strict-aliasing
   -D_FILE_OFFSET_BITS=64 -D_LARGEFILE_SOURCE -D_GNU_SOURCE -D_POSIX_C_SOURCE=200112
-  -DUSING_UV_SHARED=1 -I"$SRC/include" -I"$SRC/test")
-# Rebuild everything when the flags or the unpacked sources change.
-FLAGS_ID=$( (printf '%s ' "${CFLAGS_SUITE[@]}"; stat -c %Y "$SRC/.complete") | md5sum | cut -c1-8)
+  -DUSING_UV_SHARED=1 -I"${UVRING_SUITE_HEADERS:-$SRC/include}" -I"$SRC/test")
+[ -z "${UVRING_SUITE_HEADERS:-}" ] || CFLAGS_SUITE+=(-idirafter "$SRC/include")
+# Rebuild everything when the compiler, the flags or the unpacked sources change.
+FLAGS_ID=$( (printf '%s ' "$CC" "${CFLAGS_SUITE[@]}"; stat -c %Y "$SRC/.complete") | md5sum | cut -c1-8)
 if [ "$(cat "$OBJ/.flags" 2>/dev/null)" != "$FLAGS_ID" ]; then
   rm -f "$OBJ"/*.o
   echo "$FLAGS_ID" > "$OBJ/.flags"
@@ -49,12 +57,12 @@ compile_one() {
   local src=$1 obj
   obj=$OBJ/$(basename "${src%.c}").o
   if [ ! -f "$obj" ] || [ "$SRC/$src" -nt "$obj" ]; then
-    gcc "${CFLAGS_SUITE[@]}" -c "$SRC/$src" -o "$obj.tmp" 2>"$obj.log" || { cat "$obj.log" >&2; return 1; }
+    $CC "${CFLAGS_SUITE[@]}" -c "$SRC/$src" -o "$obj.tmp" 2>"$obj.log" || { cat "$obj.log" >&2; return 1; }
     mv "$obj.tmp" "$obj"
   fi
 }
 export -f compile_one
-export SRC OBJ
+export SRC OBJ CC
 export CFLAGS_SUITE_STR
 # (arrays do not cross `export -f`; pass the flags through a string)
 CFLAGS_SUITE_STR=$(printf '%q ' "${CFLAGS_SUITE[@]}")
@@ -73,13 +81,13 @@ for s in "${SOURCES[@]}"; do OBJS+=("$OBJ/$(basename "${s%.c}").o"); done
 # "symbol lookup error: ... undefined symbol: uv_xxx" while the other tests run normally.
 STUB=$OUT/stub
 mkdir -p "$STUB"
-nm --defined-only "${OBJS[@]}" 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u > "$STUB/defined.txt"
-nm --undefined-only "${OBJS[@]}" 2>/dev/null | awk '$1 == "U" {print $2}' | grep '^uv_' | sort -u \
+$NM --defined-only "${OBJS[@]}" 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u > "$STUB/defined.txt"
+$NM --undefined-only "${OBJS[@]}" 2>/dev/null | awk '$1 == "U" {print $2}' | grep '^uv_' | sort -u \
   | comm -23 - "$STUB/defined.txt" > "$STUB/uv-used.txt"
 sed 's/.*/void &(void) {}/' "$STUB/uv-used.txt" > "$STUB/stub.c"
-gcc -shared -fPIC -Wl,-soname,libuv.so.1 -o "$STUB/libuv.so.1" "$STUB/stub.c"
-gcc -o "$OUT/uv_run_tests.tmp" "${OBJS[@]}" \
-  -L"$STUB" -l:libuv.so.1 -Wl,-rpath,"$LIBSTAGE" -Wl,-z,lazy \
+$CC -shared -fPIC -Wl,-soname,libuv.so.1 -o "$STUB/libuv.so.1" "$STUB/stub.c"
+$CC -o "$OUT/uv_run_tests.tmp" "${OBJS[@]}" \
+  -L"$STUB" -l:libuv.so.1 -Wl,-rpath,"$LIBSTAGE" -Wl,-z,lazy "${EXTRA_LDFLAGS[@]}" \
   -lpthread -ldl -lrt -lutil -lm
 if readelf -rW "$OUT/uv_run_tests.tmp" | grep -v JUMP_SLOT | grep ' uv_' >/dev/null; then
   note "warning: some uv_* functions are referenced by address (bound at load time, not lazily):"
@@ -88,7 +96,7 @@ fi
 mv -f "$OUT/uv_run_tests.tmp" "$OUT/uv_run_tests"
 
 # Report the uv_* functions the suite needs and the library lacks.
-nm -D --defined-only "$LIBSTAGE/libuv.so.1" | awk '{print $3}' | sed 's/@.*//' | sort -u > "$OUT/lib-symbols.txt"
+$NM -D --defined-only "$LIBSTAGE/libuv.so.1" | awk '{print $3}' | sed 's/@.*//' | sort -u > "$OUT/lib-symbols.txt"
 comm -23 "$STUB/uv-used.txt" "$OUT/lib-symbols.txt" > "$OUT/missing-symbols.txt" || true
 n=$(wc -l < "$OUT/missing-symbols.txt")
 if [ "$n" -gt 0 ]; then

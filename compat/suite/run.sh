@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Usage: compat/suite/run.sh SUITE LIBDIR [--backend epoll|uring] [--list FILE | --all]
-#                            [--out RESULTS] [--timeout SECONDS]
+#                            [--out RESULTS] [--timeout SECONDS] [--runner FILE] [--emulator FILE]
+#                            [--timeout-multiplier N]
 #   SUITE      1.50.0 | 1.44.2
 #   LIBDIR     folder holding the libuv.so.1 under test
 #   --backend  epoll (default): UV_USE_IO_URING=0; uring: UV_USE_IO_URING=1
@@ -8,6 +9,13 @@
 #   --out      results file (default: .build/<suite>-<lib>/results-<backend>.txt);
 #              each test's full output is kept in RESULTS.logs/<test>.log
 #   --timeout  outer safety timeout per test in seconds (default 120; the runner has its own)
+#   --runner   a runner built elsewhere (e.g. cross-built) instead of build.sh's; it must carry
+#              an rpath to $STAGE_ROOT/<name>/lib as build.sh's does (see compat/arm64/)
+#   --emulator a static qemu-user for a runner of another architecture: the tests run in an
+#              identity-mapped user namespace whose own binfmt_misc hands every binary of the
+#              runner's ELF machine to it, so the processes the tests spawn are emulated too
+#   --timeout-multiplier  N: the runner's own per-test timeouts times N (its
+#              UV_TEST_TIMEOUT_MULTIPLIER, for slow emulation; the outer timeout stays)
 # Runs libuv's tests one at a time as the unprivileged user uvtest, inside a private network
 # namespace with only loopback up and a private /tmp, each under an 80x24 pseudo-terminal, in a
 # private copy of the suite. Tests in never-run.txt are never run. Prints "PASS|FAIL|SKIP name" per test and a last
@@ -15,12 +23,23 @@
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 
-usage() { sed -n '2,15p' "$0" >&2; exit 2; }
+usage() { sed -n '2,23p' "$0" >&2; exit 2; }
 
 if [ "${1:-}" = "--inner" ]; then
   # ---- inside the private network namespace ----------------------------------------------
   shift
-  STAGE=$1 RUNNER=$2 WORK=$3 LISTF=$4 RESULTS=$5 BACKEND_VAL=$6 TMO=$7 START=$8
+  STAGE=$1 RUNNER=$2 WORK=$3 LISTF=$4 RESULTS=$5 BACKEND_VAL=$6 TMO=$7 START=$8 EMU=${9:-} MULT=${10:-}
+  if [ -n "$EMU" ]; then
+    # This user namespace's own binfmt_misc (Linux >= 6.7; the host's is untouched): binaries
+    # with the runner's ELF header (class, byte order, machine; ET_EXEC or ET_DYN) go to the
+    # emulator, opened now (F) and given the original argv[0] (P).
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
+      die "cannot mount a private binfmt_misc (needs Linux >= 6.7)"
+    magic=$(od -An -v -tx1 -N20 "$RUNNER" | tr -d ' \n' | sed 's/../\\x&/g')
+    mask='\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
+    echo ":uvring-emu:M::$magic:$mask:$EMU:FP" > /proc/sys/fs/binfmt_misc/register ||
+      die "cannot register $EMU in binfmt_misc"
+  fi
   ip link set lo up || die "ip link set lo up failed"
   ip route add 239.0.0.0/8 dev lo 2>/dev/null || true   # multicast tests, on loopback
   # A private /tmp (the tests use fixed names like /tmp/uv-test-sock; others may run libuv tests
@@ -36,10 +55,11 @@ if [ "${1:-}" = "--inner" ]; then
   pass=0 fail=0 skip=0
   emit() { echo "$1"; echo "$1" >> "$RESULTS"; }
   kill_leftovers() {
-    # Processes of this runner binary still alive after the test (by pid, never by name).
+    # Processes of this runner binary still alive after the test (by pid, never by name); under
+    # an emulator they are processes of this run's private copy of it.
     local p
     for p in /proc/[0-9]*; do
-      [ "$p/exe" -ef "$RUNNER" ] 2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null
+      [ "$p/exe" -ef "${EMU:-$RUNNER}" ] 2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null
     done
     return 0
   }
@@ -49,7 +69,7 @@ if [ "${1:-}" = "--inner" ]; then
     (cd "$WORK" && timeout -k 10 "$TMO" runuser -u "$TEST_USER" -- env -i \
         PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
         HOME="$home" USER="$TEST_USER" LOGNAME="$TEST_USER" SHELL=/bin/sh TERM=xterm \
-        UV_USE_IO_URING="$BACKEND_VAL" \
+        UV_USE_IO_URING="$BACKEND_VAL" ${MULT:+UV_TEST_TIMEOUT_MULTIPLIER=$MULT} \
         script -qec "stty cols 80 rows 24; exec $RUNNER $t" /dev/null <&3 >"$log.raw" 2>&1)
     rc=$?
     echo "$t $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms" >> "$LOGS/times.txt"
@@ -89,7 +109,7 @@ fi
 # ---- outer part (root, normal namespace) -----------------------------------------------------
 [ $# -ge 2 ] || usage
 SUITE=$1 LIBDIR=$2; shift 2
-BACKEND=epoll LIST= RESULTS= TMO=120
+BACKEND=epoll LIST= RESULTS= TMO=120 PREBUILT= EMULATOR= MULT=
 while [ $# -gt 0 ]; do
   case $1 in
     --backend) BACKEND=${2:-}; shift 2 ;;
@@ -97,6 +117,9 @@ while [ $# -gt 0 ]; do
     --all) LIST=; shift ;;
     --out) RESULTS=${2:-}; shift 2 ;;
     --timeout) TMO=${2:-}; shift 2 ;;
+    --runner) PREBUILT=${2:-}; shift 2 ;;
+    --emulator) EMULATOR=${2:-}; shift 2 ;;
+    --timeout-multiplier) MULT=${2:-}; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -106,7 +129,14 @@ case $BACKEND in epoll) BACKEND_VAL=0 ;; uring) BACKEND_VAL=1 ;; *) die "--backe
 as_root
 apt_install build-essential bsdutils util-linux iproute2 passwd
 
-RUNNER_BUILT=$("$SUITE_DIR/build.sh" "$SUITE" "$LIBDIR") || die "build failed"
+if [ -n "$PREBUILT" ]; then
+  [ -x "$PREBUILT" ] || die "runner $PREBUILT is not an executable file"
+  RUNNER_BUILT=$PREBUILT
+else
+  RUNNER_BUILT=$("$SUITE_DIR/build.sh" "$SUITE" "$LIBDIR") || die "build failed"
+fi
+[ -z "$EMULATOR" ] || [ -x "$EMULATOR" ] || die "emulator $EMULATOR is not an executable file"
+case $MULT in ''|[1-9]|[1-9][0-9]) ;; *) die "--timeout-multiplier must be a number from 1 to 99" ;; esac
 SRC=$(suite_src "$SUITE")
 NAME=$(lib_name "$SUITE" "$LIBDIR")
 STAGE=$STAGE_ROOT/$NAME
@@ -129,6 +159,11 @@ mkdir -p "$STAGE"; chmod 755 "$STAGE"
 cp -f "$RUNNER_BUILT" "$STAGE/uv_run_tests.tmp" && chmod 755 "$STAGE/uv_run_tests.tmp" &&
   mv -f "$STAGE/uv_run_tests.tmp" "$STAGE/uv_run_tests"
 stage_lib "$SUITE" "$LIBDIR" >/dev/null
+EMU=
+if [ -n "$EMULATOR" ]; then
+  EMU=$STAGE/emulator
+  cp -f "$EMULATOR" "$EMU.tmp" && chmod 755 "$EMU.tmp" && mv -f "$EMU.tmp" "$EMU"
+fi
 WORK=$STAGE/work
 rm -rf "$WORK" "$STAGE/tmp"; mkdir -p "$WORK" "$STAGE/tmp"
 chmod 1777 "$STAGE/tmp"
@@ -148,9 +183,32 @@ rm -f "$LISTF.all"
 
 note "suite $SUITE, backend $BACKEND (UV_USE_IO_URING=$BACKEND_VAL), library $(find_lib "$LIBDIR"), $(wc -l < "$LISTF") tests"
 # The inner part writes into $STAGE/results* (RESULTS may lie under /tmp, which it cannot see).
-unshare -n -m -- "$SUITE_DIR/run.sh" --inner "$STAGE" "$STAGE/uv_run_tests" "$WORK" "$LISTF" \
-  "$STAGE/results.txt" "$BACKEND_VAL" "$TMO" "$(date +%s)" | sed -u '$d'
-rc=${PIPESTATUS[0]}
+INNER=("$SUITE_DIR/run.sh" --inner "$STAGE" "$STAGE/uv_run_tests" "$WORK" "$LISTF"
+  "$STAGE/results.txt" "$BACKEND_VAL" "$TMO" "$(date +%s)" "$EMU" "$MULT")
+if [ -z "$EMU" ]; then
+  unshare -n -m -- "${INNER[@]}" | sed -u '$d'
+  rc=${PIPESTATUS[0]}
+else
+  # A user namespace mapping every uid and gid to itself (root writes the maps: util-linux's
+  # --map-users needs newuidmap), in which the inner part may mount its own binfmt_misc.
+  rm -f "$STAGE/userns.pid" "$STAGE/userns.go"; mkfifo -m 600 "$STAGE/userns.go"
+  (
+    for _ in $(seq 200); do [ -s "$STAGE/userns.pid" ] && break; sleep 0.05; done
+    # No pid: unshare -U failed (and said why); nobody reads the fifo then.
+    p=$(cat "$STAGE/userns.pid" 2>/dev/null) || exit 0
+    if echo '0 0 4294967295' > "/proc/$p/uid_map" && echo '0 0 4294967295' > "/proc/$p/gid_map"; then
+      echo go > "$STAGE/userns.go"
+    else
+      note "cannot map the user namespace"; echo no > "$STAGE/userns.go"
+    fi
+  ) &
+  unshare -U -n -m --propagation private -- bash -c \
+    'echo $$ > "$1/userns.pid"; read -r go < "$1/userns.go"; [ "$go" = go ] || exit 2; shift; exec "$@"' \
+    _ "$STAGE" "${INNER[@]}" | sed -u '$d'
+  rc=${PIPESTATUS[0]}
+  wait
+  rm -f "$STAGE/userns.pid" "$STAGE/userns.go"
+fi
 rm -rf "$RESULTS" "$RESULTS.logs"
 cp "$STAGE/results.txt" "$RESULTS" && cp -r "$STAGE/results.txt.logs" "$RESULTS.logs" ||
   die "cannot write $RESULTS"
