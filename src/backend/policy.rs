@@ -44,7 +44,11 @@ pub fn parse_release(s: &str) -> Option<(u32, u32, u32)> {
 }
 
 /// Whether a kernel release carries "io_uring: use private workqueue for
-/// exit work" (mainline 6.9-rc3; stable 6.6.26 and 6.8.5).
+/// exit work" (73eaa2b58349, mainline 6.9-rc3; backported to 6.6.26 and
+/// 6.8.5), the fix for ring teardown deadlocking with the tty that froze
+/// Neovim on Ctrl+Z (libuv #4377, neovim #28149, liburing #1113). This is the
+/// one list of fixed releases; compat/kernels checks it against each VM
+/// kernel's own /proc/kallsyms (the fix's `iou_wq` workqueue).
 pub fn kernel_has_exit_fix(v: (u32, u32, u32)) -> bool {
     match v {
         (maj, _, _) if maj > 6 => true,
