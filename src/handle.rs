@@ -5,12 +5,35 @@ use crate::abi::*;
 use crate::queue;
 use libc::{c_char, c_int, c_void, size_t};
 
-// Private flag bits kept in uv_handle_t::flags.
+// Every private bit of uv_handle_t::flags, in one table, with libuv's values
+// (a flags dump compares with libuv's). Bits from 0x0100_0000 up mean
+// different things for different handle types, as in libuv's own enum.
+
+// Every handle.
 pub const CLOSING: u32 = 0x1;
 pub const CLOSED: u32 = 0x2;
 pub const ACTIVE: u32 = 0x4;
 pub const REF: u32 = 0x8;
 pub const INTERNAL: u32 = 0x10;
+// Streams (TCP, pipe, tty); BOUND and IPV6 also UDP.
+pub const SHUT: u32 = 0x200;
+pub const READ_PARTIAL: u32 = 0x400;
+pub const READ_EOF: u32 = 0x800;
+pub const READING: u32 = 0x1000;
+pub const BOUND: u32 = 0x2000;
+pub const READABLE: u32 = 0x4000;
+pub const WRITABLE: u32 = 0x8000;
+pub const BLOCKING_WRITES: u32 = 0x10_0000;
+pub const IPV6: u32 = 0x40_0000;
+// TCP only.
+pub const TCP_NODELAY: u32 = 0x100_0000;
+pub const TCP_KEEPALIVE: u32 = 0x200_0000;
+// UDP only.
+pub const UDP_PROCESSING: u32 = 0x100_0000;
+pub const UDP_CONNECTED: u32 = 0x200_0000;
+pub const UDP_RECVMMSG: u32 = 0x400_0000;
+// Signal only: started with uv_signal_start_oneshot.
+pub const SIGNAL_ONE_SHOT: u32 = 0x100_0000;
 
 /// libuv's `uv__handle_init`: links the handle into its loop, referenced.
 pub unsafe fn init(loop_: *mut uv_loop_t, h: *mut uv_handle_t, type_: uv_handle_type) {

@@ -14,8 +14,7 @@ use crate::watcher;
 use libc::{c_int, c_uint, c_void};
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
-/// Private handle flag: the handle was started with uv_signal_start_oneshot.
-const ONE_SHOT: c_uint = 0x0100_0000;
+use crate::handle::SIGNAL_ONE_SHOT;
 
 const NSIG: usize = 65;
 
@@ -181,7 +180,7 @@ unsafe fn survey(signum: usize) -> (bool, bool) {
     let mut h = WATCHERS[signum].load(Ordering::Acquire);
     let any = !h.is_null();
     while !h.is_null() {
-        if (*h).h.flags & ONE_SHOT == 0 {
+        if (*h).h.flags & SIGNAL_ONE_SHOT == 0 {
             return (any, true);
         }
         h = (*h).tree_entry.left;
@@ -224,7 +223,7 @@ unsafe extern "C" fn on_pipe(loop_: *mut uv_loop_t, _w: *mut uv__io_t, _events: 
                 }
             }
             (*h).dispatched_signals = (*h).dispatched_signals.wrapping_add(1);
-            if (*h).h.flags & ONE_SHOT != 0 {
+            if (*h).h.flags & SIGNAL_ONE_SHOT != 0 {
                 stop(h);
             }
         }
@@ -337,9 +336,9 @@ unsafe fn start(h: *mut uv_signal_t, cb: uv_signal_cb, signum: c_int, oneshot: b
     }
     (*h).signum = signum;
     if oneshot {
-        (*h).h.flags |= ONE_SHOT;
+        (*h).h.flags |= SIGNAL_ONE_SHOT;
     } else {
-        (*h).h.flags &= !ONE_SHOT;
+        (*h).h.flags &= !SIGNAL_ONE_SHOT;
     }
     (*h).tree_entry.left = WATCHERS[signum as usize].load(Ordering::Acquire);
     WATCHERS[signum as usize].store(h, Ordering::Release);
@@ -374,7 +373,7 @@ unsafe fn stop(h: *mut uv_signal_t) {
     let (any, any_persistent) = survey(signum as usize);
     if !any {
         restore_default(signum);
-    } else if !any_persistent && (*h).h.flags & ONE_SHOT == 0 {
+    } else if !any_persistent && (*h).h.flags & SIGNAL_ONE_SHOT == 0 {
         // Only one-shot watchers remain: the next delivery resets the handler.
         register_handler(signum, true);
     }

@@ -15,19 +15,11 @@ use crate::{alloc, handle, queue, req};
 use libc::{c_int, c_uint, c_void, size_t, ssize_t};
 use std::collections::VecDeque;
 
-// Stream flag bits in uv_handle_t::flags (0x1..0x10 belong to handle.rs).
-// Same values as libuv's, which makes a flags dump comparable.
-pub const SHUT: u32 = 0x200;
-pub const READ_PARTIAL: u32 = 0x400;
-pub const READ_EOF: u32 = 0x800;
-pub const READING: u32 = 0x1000;
-pub const BOUND: u32 = 0x2000;
-pub const READABLE: u32 = 0x4000;
-pub const WRITABLE: u32 = 0x8000;
-pub const BLOCKING_WRITES: u32 = 0x10_0000;
-pub const IPV6: u32 = 0x40_0000;
-pub const TCP_NODELAY: u32 = 0x100_0000;
-pub const TCP_KEEPALIVE: u32 = 0x200_0000;
+// The stream bits of uv_handle_t::flags (defined with the others in handle.rs).
+pub use crate::handle::{
+    BLOCKING_WRITES, BOUND, IPV6, READABLE, READING, READ_EOF, READ_PARTIAL, SHUT, TCP_KEEPALIVE,
+    TCP_NODELAY, WRITABLE,
+};
 
 /// Room for the SCM_RIGHTS control messages of one recvmsg/sendmsg.
 #[repr(C, align(8))]

@@ -22,12 +22,8 @@ pub const UV_UDP_RECVMMSG: c_uint = 256;
 pub const UV_LEAVE_GROUP: c_int = 0;
 pub const UV_JOIN_GROUP: c_int = 1;
 
-// Private bits of uv_handle_t::flags, same values as libuv's.
-const BOUND: c_uint = 0x0000_2000;
-const IPV6: c_uint = 0x0040_0000;
-const PROCESSING: c_uint = 0x0100_0000;
-const CONNECTED: c_uint = 0x0200_0000;
-const RECVMMSG: c_uint = 0x0400_0000;
+// The UDP bits of uv_handle_t::flags (defined with the others in handle.rs).
+use crate::handle::{BOUND, IPV6, UDP_CONNECTED, UDP_PROCESSING, UDP_RECVMMSG};
 
 /// The buffer size suggested to alloc_cb, and one recvmmsg slot.
 const DGRAM_MAXSIZE: usize = 64 * 1024;
@@ -215,7 +211,7 @@ unsafe fn check_before_send(h: *mut uv_udp_t, addr: *const sockaddr) -> c_int {
     if h.is_null() || (*h).h.type_ != UV_UDP {
         return -libc::EINVAL;
     }
-    let connected = flags(h) & CONNECTED != 0;
+    let connected = flags(h) & UDP_CONNECTED != 0;
     if !addr.is_null() && connected {
         return -libc::EISCONN;
     }
@@ -385,7 +381,7 @@ unsafe fn flush_sends(h: *mut uv_udp_t) {
 /// close the handle or free their request: each request leaves the queue
 /// before its callback runs.
 unsafe fn run_completed(h: *mut uv_udp_t) {
-    (*h).h.flags |= PROCESSING;
+    (*h).h.flags |= UDP_PROCESSING;
     let done: *mut uv__queue = &mut (*h).write_completed_queue;
     while !queue::is_empty(done) {
         let req = req_of(queue::head(done));
@@ -411,7 +407,7 @@ unsafe fn run_completed(h: *mut uv_udp_t) {
             handle::stop(h as *mut uv_handle_t);
         }
     }
-    (*h).h.flags &= !PROCESSING;
+    (*h).h.flags &= !UDP_PROCESSING;
 }
 
 unsafe extern "C" fn on_io(_loop: *mut uv_loop_t, w: *mut uv__io_t, events: c_uint) {
@@ -502,7 +498,7 @@ unsafe fn receive(h: *mut uv_udp_t) {
             return;
         }
         // A buffer too small for one slot cannot use recvmmsg.
-        if flags(h) & RECVMMSG != 0 && buf.len >= DGRAM_MAXSIZE {
+        if flags(h) & UDP_RECVMMSG != 0 && buf.len >= DGRAM_MAXSIZE {
             let n = receive_mmsg(h, &mut buf, cb);
             if n < 0 {
                 return;
@@ -584,7 +580,7 @@ pub unsafe extern "C" fn uv_udp_init_ex(
     queue::init(&mut (*h).write_queue);
     queue::init(&mut (*h).write_completed_queue);
     if extra & UV_UDP_RECVMMSG != 0 {
-        (*h).h.flags |= RECVMMSG;
+        (*h).h.flags |= UDP_RECVMMSG;
     }
     0
 }
@@ -620,7 +616,7 @@ pub unsafe fn finish_close(h: *mut uv_udp_t) {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_udp_using_recvmmsg(h: *const uv_udp_t) -> c_int {
-    (flags(h) & RECVMMSG != 0) as c_int
+    (flags(h) & UDP_RECVMMSG != 0) as c_int
 }
 
 unsafe fn peer_len(fd: c_int) -> Option<socklen_t> {
@@ -651,7 +647,7 @@ pub unsafe extern "C" fn uv_udp_open(h: *mut uv_udp_t, sock: c_int) -> c_int {
     }
     (*h).io_watcher.fd = sock;
     if matches!(peer_len(sock), Some(l) if l > 0) {
-        (*h).h.flags |= CONNECTED;
+        (*h).h.flags |= UDP_CONNECTED;
     }
     0
 }
@@ -684,7 +680,7 @@ unsafe fn disconnect(h: *mut uv_udp_t) -> c_int {
             return -e;
         }
     }
-    (*h).h.flags &= !CONNECTED;
+    (*h).h.flags &= !UDP_CONNECTED;
     0
 }
 
@@ -694,7 +690,7 @@ pub unsafe extern "C" fn uv_udp_connect(h: *mut uv_udp_t, addr: *const sockaddr)
         return -libc::EINVAL;
     }
     if addr.is_null() {
-        if flags(h) & CONNECTED == 0 {
+        if flags(h) & UDP_CONNECTED == 0 {
             return -libc::ENOTCONN;
         }
         return disconnect(h);
@@ -702,7 +698,7 @@ pub unsafe extern "C" fn uv_udp_connect(h: *mut uv_udp_t, addr: *const sockaddr)
     let Some(len) = inet_len(addr) else {
         return -libc::EINVAL;
     };
-    if flags(h) & CONNECTED != 0 {
+    if flags(h) & UDP_CONNECTED != 0 {
         return -libc::EISCONN;
     }
     let err = maybe_bind(h, (*addr).sa_family as c_int, 0);
@@ -718,7 +714,7 @@ pub unsafe extern "C" fn uv_udp_connect(h: *mut uv_udp_t, addr: *const sockaddr)
             return -e;
         }
     }
-    (*h).h.flags |= CONNECTED;
+    (*h).h.flags |= UDP_CONNECTED;
     0
 }
 
@@ -818,7 +814,7 @@ pub unsafe extern "C" fn uv_udp_send(
     (*h).send_queue_count += 1;
     queue::insert_tail(&mut (*h).write_queue, &mut (*req).queue);
     handle::start(h as *mut uv_handle_t);
-    if queue_was_empty && flags(h) & PROCESSING == 0 {
+    if queue_was_empty && flags(h) & UDP_PROCESSING == 0 {
         flush_sends(h);
         // What the kernel would not take yet waits for writability.
         if !queue::is_empty(&(*h).write_queue) {
