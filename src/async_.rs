@@ -68,23 +68,13 @@ pub unsafe fn close(h: *mut uv_async_t) {
 
 /// Calls back every async handle with a send pending, in creation order.
 pub unsafe fn dispatch(loop_: *mut uv_loop_t) {
-    let head: *mut uv__queue = &mut (*loop_).async_handles;
-    let mut tmp = uv__queue {
-        next: std::ptr::null_mut(),
-        prev: std::ptr::null_mut(),
-    };
-    let tmp_ptr: *mut uv__queue = &mut tmp;
-    queue::move_all(head, tmp_ptr);
-    while !queue::is_empty(tmp_ptr) {
-        let q = queue::head(tmp_ptr);
+    queue::for_each_requeued(&mut (*loop_).async_handles, |q| {
         let h = crate::container_of!(q, uv_async_t, queue);
-        queue::remove(q);
-        queue::insert_tail(head, q);
         if pending(h).swap(0, Ordering::SeqCst) == 0 {
-            continue;
+            return;
         }
         if let Some(cb) = (*h).async_cb {
             cb(h);
         }
-    }
+    });
 }

@@ -85,21 +85,12 @@ fn basename(path: &CStr) -> *const c_char {
 /// the list before its callback, which may stop (or start) any handle.
 unsafe fn deliver(loop_: *mut uv_loop_t, w: *mut WatchList, name: *const c_char, events: c_int) {
     (*w).iterating = true;
-    let mut pending = uv__queue {
-        next: std::ptr::null_mut(),
-        prev: std::ptr::null_mut(),
-    };
-    let pending_ptr: *mut uv__queue = &mut pending;
-    queue::move_all(&mut (*w).handles, pending_ptr);
-    while !queue::is_empty(pending_ptr) {
-        let q = queue::head(pending_ptr);
-        queue::remove(q);
-        queue::insert_tail(&mut (*w).handles, q);
+    queue::for_each_requeued(&mut (*w).handles, |q| {
         let h = crate::container_of!(q, uv_fs_event_t, watchers);
         if let Some(cb) = cb_of(h) {
             cb(h, name, events, 0);
         }
-    }
+    });
     (*w).iterating = false;
     maybe_free(loop_, w);
 }

@@ -201,21 +201,12 @@ pub unsafe extern "C" fn uv_has_ref(h: *const uv_handle_t) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn uv_walk(loop_: *mut uv_loop_t, walk_cb: uv_walk_cb, arg: *mut c_void) {
     let Some(cb) = walk_cb else { return };
-    let mut tmp = uv__queue {
-        next: std::ptr::null_mut(),
-        prev: std::ptr::null_mut(),
-    };
-    let tmp_ptr: *mut uv__queue = &mut tmp;
-    queue::move_all(&mut (*loop_).handle_queue, tmp_ptr);
-    while !queue::is_empty(tmp_ptr) {
-        let q = queue::head(tmp_ptr);
+    queue::for_each_requeued(&mut (*loop_).handle_queue, |q| {
         let h = crate::container_of!(q, uv_handle_t, handle_queue);
-        queue::remove(q);
-        queue::insert_tail(&mut (*loop_).handle_queue, q);
         if (*h).flags & INTERNAL == 0 {
             cb(h, arg);
         }
-    }
+    });
 }
 
 const HANDLE_NAMES: [&[u8]; 17] = [

@@ -508,20 +508,12 @@ unsafe fn update_idle_time(loop_: *mut uv_loop_t) {
 /// The pending phase: deferred watcher callbacks (write completions and
 /// the like) queued by the stream code.
 unsafe fn run_pending(loop_: *mut uv_loop_t) {
-    let mut tmp = uv__queue {
-        next: std::ptr::null_mut(),
-        prev: std::ptr::null_mut(),
-    };
-    let tmp_ptr: *mut uv__queue = &mut tmp;
-    queue::move_all(&mut (*loop_).pending_queue, tmp_ptr);
-    while !queue::is_empty(tmp_ptr) {
-        let q = queue::head(tmp_ptr);
-        queue::remove(q);
+    queue::drain(&mut (*loop_).pending_queue, |q| {
         let w = crate::container_of!(q, uv__io_t, pending_queue);
         if let Some(cb) = (*w).cb {
             cb(loop_, w, libc::POLLOUT as u32);
         }
-    }
+    });
 }
 
 /// Runs the done callbacks of finished pool work; returns how many ran.

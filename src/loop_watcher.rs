@@ -57,21 +57,12 @@ pub unsafe fn close(h: *mut uv_phase_handle_t) {
 /// Runs one phase. The list is detached first: a handle started by a
 /// callback waits for the next turn, one stopped by a callback is skipped.
 unsafe fn run(head: *mut uv__queue) {
-    let mut tmp = uv__queue {
-        next: std::ptr::null_mut(),
-        prev: std::ptr::null_mut(),
-    };
-    let tmp_ptr: *mut uv__queue = &mut tmp;
-    queue::move_all(head, tmp_ptr);
-    while !queue::is_empty(tmp_ptr) {
-        let q = queue::head(tmp_ptr);
+    queue::for_each_requeued(head, |q| {
         let h = crate::container_of!(q, uv_phase_handle_t, queue);
-        queue::remove(q);
-        queue::insert_tail(head, q);
         if let Some(cb) = (*h).cb {
             cb(h);
         }
-    }
+    });
 }
 
 pub unsafe fn run_idle(loop_: *mut uv_loop_t) {

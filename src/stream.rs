@@ -478,16 +478,8 @@ unsafe fn write_callbacks(s: *mut uv_stream_t) {
     if queue::is_empty(done) {
         return;
     }
-    let mut pq = uv__queue {
-        next: std::ptr::null_mut(),
-        prev: std::ptr::null_mut(),
-    };
-    let pq_ptr: *mut uv__queue = &mut pq;
-    queue::move_all(done, pq_ptr);
-    while !queue::is_empty(pq_ptr) {
-        let q = queue::head(pq_ptr);
+    queue::drain(done, |q| {
         let r = crate::container_of!(q, uv_write_t, queue);
-        queue::remove(q);
         req::unregister((*s).h.loop_);
         if !(*r).bufs.is_null() {
             (*s).write_queue_size = (*s).write_queue_size.saturating_sub(write_req_size(r));
@@ -496,7 +488,7 @@ unsafe fn write_callbacks(s: *mut uv_stream_t) {
         if let Some(cb) = (*r).cb {
             cb(r, (*r).error);
         }
-    }
+    });
 }
 
 unsafe fn call_read_cb(s: *mut uv_stream_t, nread: ssize_t, buf: *const uv_buf_t) {
