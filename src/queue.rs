@@ -69,18 +69,10 @@ macro_rules! container_of {
 /// just before `f` sees it: `f` may run user callbacks that remove, add or
 /// re-add any node; a node added meanwhile waits for the next visit.
 pub unsafe fn for_each_requeued(head: *mut uv__queue, mut f: impl FnMut(*mut uv__queue)) {
-    let mut tmp = uv__queue {
-        next: std::ptr::null_mut(),
-        prev: std::ptr::null_mut(),
-    };
-    let tmp_ptr: *mut uv__queue = &mut tmp;
-    move_all(head, tmp_ptr);
-    while !is_empty(tmp_ptr) {
-        let q = self::head(tmp_ptr);
-        remove(q);
+    drain(head, |q| {
         insert_tail(head, q);
         f(q);
-    }
+    });
 }
 
 /// Takes every node off `head` and hands each to `f`, unlinked; nodes added
