@@ -10,7 +10,8 @@
 # Everything runs in a private network namespace with only loopback up (and, for 13, a private
 # mount namespace). Each scenario proves which libuv.so.1 it runs on (lib.js reads /proc/self/maps);
 # a first check also proves the backend via UVRING_DEBUG=1 and, for 13, that the file mapped in the
-# chroot is LIBDIR's (same inode). A scenario that exits 77 printing `SKIP: why` needs a newer Node:
+# chroot is LIBDIR's (same inode). A scenario passes when it exits 0 having printed a line `ok...`
+# (a loop that ran dry before the end exits 0 without it). A scenario that exits 77 printing `SKIP: why` needs a newer Node:
 # shown as SKIP with its reason and counted apart. Prints a table and
 # `node-test (Debian N, Node V): N passed, N failed, N skipped`. Needs root (unshare, setup).
 set -uo pipefail
@@ -101,7 +102,7 @@ for s in "${SCEN[@]}"; do
       timeout -k 5 "$TIMEOUT" "$NODE" "$TDIR/scenarios/$s.js" </dev/null >"$log" 2>&1
     rc=$?
     dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-    if [ $rc -eq 0 ]; then RES[$s,$cfg]="PASS ${dt}s"; pass=$((pass + 1))
+    if [ $rc -eq 0 ] && grep -q '^ok' "$log"; then RES[$s,$cfg]="PASS ${dt}s"; pass=$((pass + 1))
     elif [ $rc -eq 77 ] && grep -q '^SKIP: ' "$log"; then
       RES[$s,$cfg]="SKIP"; skip=$((skip + 1))
       [ "$cfg" = debian-libuv ] && skipped+=("$s: $(sed -n 's/^SKIP: //p' "$log" | head -1)")
