@@ -92,18 +92,29 @@ for cfg in "${CONFIGS[@]}"; do
   echo "$TAG: proof $cfg: $(tr '\n' ' ' <<<"$out" | sed 's/  */ /g')"
 done
 
+# run_one SCENARIO CONFIG: runs it, its output in $SCRATCH/S.C.log, "rc seconds" in $SCRATCH/S.C.res
+run_one() {
+  local s=$1 cfg=$2 t0 rc
+  t0=$(date +%s.%N)
+  with_config "$cfg" "$SCRATCH_IN" SCRATCH="$SCRATCH_IN" \
+    timeout -k 5 "$TIMEOUT" "$NODE" "$TDIR/scenarios/$s.js" </dev/null >"$SCRATCH/$s.$cfg.log" 2>&1
+  rc=$?
+  echo "$rc $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')" >"$SCRATCH/$s.$cfg.res"
+}
 start=$(date +%s)
 skipped=()
 for s in "${SCEN[@]}"; do
+  # The three configurations of a scenario run at once (UVRING_TEST_SERIAL=1: one at a time).
+  for cfg in "${CONFIGS[@]}"; do
+    run_one "$s" "$cfg" &
+    [ -z "${UVRING_TEST_SERIAL:-}" ] || wait
+  done
+  wait
   for cfg in "${CONFIGS[@]}"; do
     log=$SCRATCH/$s.$cfg.log
-    t0=$(date +%s.%N)
-    with_config "$cfg" "$SCRATCH_IN" SCRATCH="$SCRATCH_IN" \
-      timeout -k 5 "$TIMEOUT" "$NODE" "$TDIR/scenarios/$s.js" </dev/null >"$log" 2>&1
-    rc=$?
-    dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-    if [ $rc -eq 0 ] && grep -q '^ok' "$log"; then RES[$s,$cfg]="PASS ${dt}s"; pass=$((pass + 1))
-    elif [ $rc -eq 77 ] && grep -q '^SKIP: ' "$log"; then
+    read -r rc dt <"$SCRATCH/$s.$cfg.res"
+    if [ "$rc" -eq 0 ] && grep -q '^ok' "$log"; then RES[$s,$cfg]="PASS ${dt}s"; pass=$((pass + 1))
+    elif [ "$rc" -eq 77 ] && grep -q '^SKIP: ' "$log"; then
       RES[$s,$cfg]="SKIP"; skip=$((skip + 1))
       [ "$cfg" = debian-libuv ] && skipped+=("$s: $(sed -n 's/^SKIP: //p' "$log" | head -1)")
     else

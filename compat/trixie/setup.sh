@@ -13,9 +13,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${UVRING_TRIXIE_CACHE:-$HERE/.cache}
 ROOT=$CACHE/root
 # nodejs pulls libnode115 and the node-* modules it needs; neovim pulls lua-luv. Named anyway so
-# a change of their dependencies cannot drop them. coreutils/dash are in minbase; tmux and
-# procps for poking at a storm by hand inside the chroot.
-PKGS=nodejs,neovim,lua-luv,libuv1t64,tmux,procps,ncurses-base
+# a change of their dependencies cannot drop them. coreutils, dash, bsdutils (script) are in
+# minbase; procps (ps) for nvim-test's uv-spawn-pty; ncurses-base for TERM=xterm-256color.
+PKGS=nodejs,neovim,lua-luv,libuv1t64,procps,ncurses-base
 STAMP=$ROOT/.uvring-trixie
 
 mkdir -p "$CACHE"
@@ -43,12 +43,19 @@ fi
 mkdir -p "$CACHE/debs"
 echo "trixie: debootstrap --variant=minbase --include=$PKGS trixie $ROOT $uri" >&2
 t0=$(date +%s)
-if ! debootstrap --variant=minbase --include="$PKGS" --cache-dir="$CACHE/debs" \
-     trixie "$ROOT" "$uri" >"$CACHE/debootstrap.log" 2>&1; then
-  echo "trixie: debootstrap failed; last lines of $CACHE/debootstrap.log:" >&2
+# Two stages, so that dpkg can be told not to fsync each file of this throw-away tree
+# (force-unsafe-io) before it installs anything: about 20 s less. The second stage runs in a
+# private mount namespace: whatever it mounts inside the chroot goes with it.
+failed() {
+  echo "trixie: debootstrap failed ($1); last lines of $CACHE/debootstrap.log:" >&2
   tail -n 20 "$CACHE/debootstrap.log" >&2
   exit 2
-fi
+}
+debootstrap --foreign --variant=minbase --include="$PKGS" --cache-dir="$CACHE/debs" \
+  trixie "$ROOT" "$uri" >"$CACHE/debootstrap.log" 2>&1 || failed "first stage"
+mkdir -p "$ROOT/etc/dpkg/dpkg.cfg.d"
+echo force-unsafe-io >"$ROOT/etc/dpkg/dpkg.cfg.d/uvring-unsafe-io"
+unshare -m chroot "$ROOT" /debootstrap/debootstrap --second-stage >>"$CACHE/debootstrap.log" 2>&1 || failed "second stage"
 # Names the scenarios resolve; the chroot's own files, never the host's.
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
 mkdir -p "$ROOT/uvr"

@@ -1,6 +1,6 @@
 'use strict';
 // Child processes with stdio pipes, as Node 20 programs use them: 8 children at once each
-// echoing 4 MiB through `cat` both ways with back-pressure; an extra pipe on fd 3 and fd 4 in
+// echoing 2 MiB through `cat` both ways with back-pressure; an extra pipe on fd 3 and fd 4 in
 // both directions; stdin from a file descriptor; 'ignore' and 'inherit'; a child's stdout piped
 // straight into another child's stdin (a shell-less pipeline); spawn with AbortSignal, timeout
 // and killSignal; fork with serialization 'advanced' (Map, BigInt, typed arrays over IPC);
@@ -21,9 +21,9 @@ const collect = (s) => new Promise((res) => { const b = []; s.on('data', (c) => 
 const exited = (c) => new Promise((res) => c.on('close', (code, sig) => res([code, sig])));
 const dir = tmpdir('cstdio');
 (async () => {
-  // 8 x 4 MiB through cat, written in 64 KiB pieces honouring back-pressure
+  // 8 x 2 MiB through cat, written in 64 KiB pieces honouring back-pressure
   const runs = Array.from({ length: 8 }, async (_, i) => {
-    const data = crypto.randomBytes(4 << 20);
+    const data = crypto.randomBytes(2 << 20);
     const c = cp.spawn('cat', [], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out = collect(c.stdout), err = collect(c.stderr);
     let pauses = 0;

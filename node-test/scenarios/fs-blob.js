@@ -1,5 +1,5 @@
 'use strict';
-// fs.openAsBlob (Node 19.8+, uv_fs_open/read underneath) on a 48 MiB file: size, type, slices at
+// fs.openAsBlob (Node 19.8+, uv_fs_open/read underneath) on a 24 MiB file: size, type, slices at
 // odd offsets, arrayBuffer(), text(), stream() (web stream) — every byte checked by sha256;
 // a blob of a file changed after opening fails to read (NotReadableError), as Node documents;
 // 16 blobs read at once.
@@ -11,7 +11,7 @@ deadline(60000, 'fs-blob');
 if (typeof fs.openAsBlob !== 'function') { console.log(`SKIP: no fs.openAsBlob in Node ${process.version} (added in 19.8)`); process.exit(77); }
 const dir = tmpdir('blob');
 const f = path.join(dir, 'big');
-const data = crypto.randomBytes(48 << 20);
+const data = crypto.randomBytes(24 << 20);
 fs.writeFileSync(f, data);
 (async () => {
   const blob = await fs.openAsBlob(f, { type: 'application/x-test' });

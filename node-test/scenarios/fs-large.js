@@ -1,7 +1,7 @@
 'use strict';
 // Large files through streams and positioned I/O: a 6 GiB sparse file (offsets past 2^31 and
 // 2^32, where a 32-bit offset would wrap) written and read at those offsets through fs.write/read,
-// createReadStream/createWriteStream with start; 64 MiB of random data through a write stream,
+// createReadStream/createWriteStream with start; 32 MiB of random data through a write stream,
 // a pipeline to a copy and FileHandle.readableWebStream / readLines, each checked by sha256.
 const fs = require('fs');
 const fsp = require('fs/promises');
@@ -44,11 +44,11 @@ const streamSha = (s) => new Promise((res, rej) => {
   eq(bytesRead, 4099, 'FileHandle.read at 2^31-3'); eq(sha(buffer), sha(marks[0][1]), 'FileHandle.read content');
   await fh.close();
   fs.closeSync(fd);
-  // 64 MiB of random data: write stream, pipeline copy, web stream, readLines
+  // 32 MiB of random data: write stream, pipeline copy, web stream, readLines
   const big = path.join(dir, 'big');
   const h = crypto.createHash('sha256');
   const ws = fs.createWriteStream(big);
-  for (let i = 0; i < 64; i++) {
+  for (let i = 0; i < 32; i++) {
     const b = crypto.randomBytes(1 << 20); h.update(b);
     if (!ws.write(b)) await new Promise((r) => ws.once('drain', r));
   }
@@ -56,12 +56,12 @@ const streamSha = (s) => new Promise((res, rej) => {
   const want = h.digest('hex');
   await pipeline(fs.createReadStream(big), fs.createWriteStream(path.join(dir, 'copy')));
   const [n3, h3] = await streamSha(fs.createReadStream(path.join(dir, 'copy')));
-  eq(n3, 64 << 20, 'pipeline copy bytes'); eq(h3, want, 'pipeline copy sha256');
+  eq(n3, 32 << 20, 'pipeline copy bytes'); eq(h3, want, 'pipeline copy sha256');
   const fh2 = await fsp.open(big, 'r');
   if (typeof fh2.readableWebStream === 'function') {
     const h4 = crypto.createHash('sha256'); let n4 = 0;
     for await (const c of fh2.readableWebStream()) { const b = Buffer.from(c); h4.update(b); n4 += b.length; }
-    eq(n4, 64 << 20, 'readableWebStream bytes'); eq(h4.digest('hex'), want, 'readableWebStream sha256');
+    eq(n4, 32 << 20, 'readableWebStream bytes'); eq(h4.digest('hex'), want, 'readableWebStream sha256');
   } else fail('no FileHandle.readableWebStream');
   await fh2.close();
   // readLines over 200k numbered lines
@@ -72,5 +72,5 @@ const streamSha = (s) => new Promise((res, rej) => {
   for await (const l of fh3.readLines()) { if (l !== `line ${k}`) fail(`readLines: line ${k} is ${l}`); k++; }
   eq(k, 200000, 'readLines count');
   fs.rmSync(dir, { recursive: true });
-  console.log('ok 6 GiB sparse, 64 MiB streamed');
+  console.log('ok 6 GiB sparse, 32 MiB streamed');
 })().catch((e) => fail(e.stack));

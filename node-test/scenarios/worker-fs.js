@@ -1,8 +1,8 @@
 'use strict';
-// worker_threads with many fs operations in flight: 6 workers (each its own uv loop, all sharing
-// the one thread pool) each keep 64 fs.promises operations in flight on 150 files of their own
+// worker_threads with many fs operations in flight: 4 workers (each its own uv loop, all sharing
+// the one thread pool) each keep 64 fs.promises operations in flight on 100 files of their own
 // (open/write/datasync/stat/read/rename/close/unlink), while the main thread does the same on its
-// own files; every file's content is checked by sha256, and every worker reports its counts,
+// own files (320 operations in flight); every file's content is checked by sha256, and every worker reports its counts,
 // which must add up exactly. A worker exits in the middle of its operations when told to.
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 const fs = require('fs');
@@ -10,7 +10,7 @@ const fsp = require('fs/promises');
 const path = require('path');
 const crypto = require('crypto');
 const { fail, eq, check, sha, tmpdir, deadline } = require('../lib');
-const FILES = 150, INFLIGHT = 64;
+const FILES = 100, INFLIGHT = 64;
 
 // Runs the whole life of FILES files in dir with INFLIGHT of them at a time; returns the counts.
 async function churn(dir, tag) {
@@ -53,7 +53,7 @@ function expected(n) {
 if (isMainThread) {
   deadline(90000, 'worker-fs');
   const dir = tmpdir('wfs');
-  const W = 6;
+  const W = 4;
   const want = expected(FILES);
   (async () => {
     const results = await Promise.all([
