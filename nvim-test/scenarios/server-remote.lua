@@ -2,11 +2,16 @@
 -- prints the value, --remote-send types keys, --remote opens a file in the server; each checked
 -- by asking the server over RPC (sockconnect + rpcrequest).
 if vim.fn.has('nvim-0.10') == 0 then T.skip('--remote-expr/--remote-send as tested here are Neovim 0.10\'s') end
-local uv = T.uv
 local dir = T.tmpdir('remote')
 local sock = dir .. '/server.sock'
 local job = vim.fn.jobstart({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', 'NONE', '-n', '--listen', sock })
-T.wait(10000, function() return uv.fs_stat(sock) ~= nil end, 'server socket')
+-- connected once the server listens (it binds the socket file first)
+local ch
+T.wait(10000, function()
+  local ok, r = pcall(vim.fn.sockconnect, 'pipe', sock, { rpc = true })
+  if ok and r > 0 then ch = r end
+  return ch ~= nil
+end, 'the server to listen')
 local function remote(...)
   local r = vim.system({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', 'NONE', '-n', '--server', sock, ... }, { text = true }):wait()
   return r.stdout, r.code
@@ -15,8 +20,6 @@ local out, code = remote('--remote-expr', '6 * 7')
 T.eq(code, 0, '--remote-expr exit code'); T.eq(out, '42', '--remote-expr output')
 out, code = remote('--remote-send', ':let g:uvr_sent = 5 * 5<CR>')
 T.eq(code, 0, '--remote-send exit code')
-local ch = vim.fn.sockconnect('pipe', sock, { rpc = true })
-T.check(ch > 0, 'sockconnect')
 T.wait(5000, function() return vim.fn.rpcrequest(ch, 'nvim_eval', "get(g:, 'uvr_sent', 0)") == 25 end, 'keys sent arrive')
 vim.fn.writefile({ 'remote file' }, dir .. '/f.txt')
 out, code = remote('--remote', dir .. '/f.txt')
