@@ -170,7 +170,9 @@ def run_config(node, name, env_extra):
     procs = []
     for i in range(N):
         cmd, env = writer_cmd(node, env_extra, d_in, i)
-        procs.append(subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        # Each writer in a process group of its own, as a shell's job is: the kernel drops SIGTSTP
+        # sent to an orphaned group, which ours would be when this script's parent has gone.
+        procs.append(subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, process_group=0))
     pids = {p.pid for p in procs}
     prober = Prober(); prober.start()
     t0 = time.monotonic()
