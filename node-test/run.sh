@@ -50,7 +50,14 @@ else
   SYSVER=1.44.2
   SCRATCH=$(mktemp -d /tmp/uvr-node-test.XXXXXX) SCRATCH_IN=$SCRATCH
 fi
-trap 'rm -rf "$SCRATCH"' EXIT
+# (In the chroot all of it is on tmpfs mounts of this run's own mount namespace: gone with it.)
+trap '[ "$DEBIAN" = 13 ] || rm -rf "$SCRATCH"' EXIT
+# Each configuration its own scratch folder; in the chroot its own tmpfs too (the configurations
+# run at once, and a scenario may count the free blocks of its file system).
+for cfg in uvring-epoll uvring-uring debian-libuv; do
+  mkdir -p "$SCRATCH/$cfg"
+  if [ "$DEBIAN" = 13 ]; then mount -t tmpfs -o mode=1777 tmpfs "$SCRATCH/$cfg" || exit 2; fi
+done
 # with_config CONFIG DIR [VAR=value...] CMD...: runs CMD in DIR with the environment of CONFIG
 # (paths as the program sees them).
 with_config() {
@@ -96,7 +103,7 @@ done
 run_one() {
   local s=$1 cfg=$2 t0 rc
   t0=$(date +%s.%N)
-  with_config "$cfg" "$SCRATCH_IN" SCRATCH="$SCRATCH_IN" \
+  with_config "$cfg" "$SCRATCH_IN/$cfg" SCRATCH="$SCRATCH_IN/$cfg" \
     timeout -k 5 "$TIMEOUT" "$NODE" "$TDIR/scenarios/$s.js" </dev/null >"$SCRATCH/$s.$cfg.log" 2>&1
   rc=$?
   echo "$rc $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')" >"$SCRATCH/$s.$cfg.res"

@@ -48,7 +48,14 @@ else
   SYSVER=1.44.2
   SCRATCH=$(mktemp -d /tmp/uvr-nvim-test.XXXXXX) SCRATCH_IN=$SCRATCH
 fi
-trap 'rm -rf "$SCRATCH"' EXIT
+# (In the chroot all of it is on tmpfs mounts of this run's own mount namespace: gone with it.)
+trap '[ "$DEBIAN" = 13 ] || rm -rf "$SCRATCH"' EXIT
+# Each configuration its own scratch folder; in the chroot its own tmpfs too (the configurations
+# run at once, and a scenario may count the free blocks of its file system).
+for cfg in uvring-epoll uvring-uring debian-libuv; do
+  mkdir -p "$SCRATCH/$cfg"
+  if [ "$DEBIAN" = 13 ]; then mount -t tmpfs -o mode=1777 tmpfs "$SCRATCH/$cfg" || exit 2; fi
+done
 CONFIGS=(uvring-epoll uvring-uring debian-libuv)
 # with_config CONFIG DIR [VAR=value...] CMD...: runs CMD in DIR with the environment of CONFIG
 # (paths as the program sees them).
@@ -95,7 +102,7 @@ done
 run_one() {
   local s=$1 cfg=$2 t0 rc
   t0=$(date +%s.%N)
-  with_config "$cfg" "$SCRATCH_IN" SCRATCH="$SCRATCH_IN" SCENARIO="$TDIR/scenarios/$s.lua" \
+  with_config "$cfg" "$SCRATCH_IN/$cfg" SCRATCH="$SCRATCH_IN/$cfg" SCENARIO="$TDIR/scenarios/$s.lua" \
     timeout -k 5 "$TIMEOUT" "$NVIM" --headless -u NONE -i NONE -n -c "luafile $TDIR/harness.lua" \
     </dev/null >"$SCRATCH/$s.$cfg.log" 2>&1
   rc=$?
