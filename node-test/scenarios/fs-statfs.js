@@ -2,7 +2,7 @@
 // fs.statfs (uv_fs_statfs): callback, promise and sync forms, with and without bigint, on the
 // scenario's folder (a tmpfs in the Debian 13 chroot, the machine's /tmp on Debian 12), /proc and
 // /dev; the values must be the ones `stat -f` (coreutils, its own statfs call) reports: type,
-// block size, blocks, inodes; on a tmpfs the free blocks drop as the test writes 4 MiB. Errors:
+// block size, blocks, inodes; on the run's own tmpfs the free blocks drop as it writes 4 MiB. Errors:
 // ENOENT (syscall 'statfs'), ENOTDIR; 200 calls in flight at once.
 const fs = require('fs');
 const cp = require('child_process');
@@ -36,13 +36,14 @@ const statfsCb = (p, opts) => new Promise((res, rej) => fs.statfs(p, opts || {},
   for (const p of ['/proc', '/dev']) eq((await statfsCb(p)).type, statf(p).type, `type of ${p}`);
   eq((await statfsCb('/proc')).type, 0x9fa0, 'type of /proc is PROC_SUPER_MAGIC');
   const onTmpfs = ref.type === TMPFS_MAGIC;
-  // Fill: writing 4 MiB to this folder lowers bfree by at least 4 MiB worth of blocks on a tmpfs.
+  // Fill: writing 4 MiB to this folder lowers bfree by at least 4 MiB worth of blocks on the
+  // run's own tmpfs (Debian 13). On Debian 12 the folder is on the machine's shared disk, whose
+  // free count anybody may move meanwhile: not checked there.
   const before = await fs.promises.statfs(dir);
   fs.writeFileSync(path.join(dir, 'fill'), Buffer.alloc(4 << 20, 1));
   fs.fsyncSync(fs.openSync(path.join(dir, 'fill'), 'r'));
   const after = await fs.promises.statfs(dir);
   if (onTmpfs) check(before.bfree - after.bfree >= (4 << 20) / before.bsize, `tmpfs bfree ${before.bfree} -> ${after.bfree} after 4 MiB`);
-  else check(after.bfree <= before.bfree + 1024, `bfree ${before.bfree} -> ${after.bfree} after 4 MiB`);
   // Errors.
   const e1 = await statfsCb(path.join(dir, 'missing')).then(() => null, (e) => e);
   check(e1 && e1.code === 'ENOENT' && e1.syscall === 'statfs', `statfs of a missing path: ${e1 && e1.code} ${e1 && e1.syscall}`);
