@@ -19,14 +19,21 @@ function deadline(ms, what) {
   t.unref();
   return t;
 }
+function libuvMapsLine() {
+  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').find((l) => /\/libuv\.so/.test(l));
+}
 function mappedLibuv() {
-  const maps = fs.readFileSync('/proc/self/maps', 'utf8').split('\n');
-  const hit = maps.find((l) => /\/libuv\.so/.test(l));
+  const hit = libuvMapsLine();
   return hit ? hit.slice(hit.indexOf('/')) : null;
+}
+// The inode of the mapped libuv.so.1 (the maps line's fifth field): the same file seen from a chroot.
+function mappedInode() {
+  const hit = libuvMapsLine();
+  return hit ? hit.split(/\s+/)[4] : null;
 }
 if (process.env.EXPECT_LIBUV) {
   const got = mappedLibuv();
   const want = fs.realpathSync(process.env.EXPECT_LIBUV);
   if (!got || fs.realpathSync(got) !== want) fail(`libuv mapped is ${got}, expected ${want}`);
 }
-module.exports = { fail, check, eq, sha, tmpdir, deadline, mappedLibuv };
+module.exports = { fail, check, eq, sha, tmpdir, deadline, mappedLibuv, mappedInode };

@@ -4,8 +4,10 @@
 // Writes records of random size at increasing offsets into DIR/w<ID>.dat (fs.promises, datasync),
 // and only then appends "seq offset length sha256" to DIR/w<ID>.log and fsyncs it: a line in the
 // log is a write this process reports as completed. Meanwhile a TCP echo pair on 127.0.0.1 and a
-// UDP pair exchange checksummed messages, and timers tick. After SECONDS it writes "DONE <records>
-// tcp=<n> udp=<n>" to the log and exits 0; any mismatch exits 2.
+// UDP pair exchange checksummed messages, and timers tick. A control UDP socket on 127.0.0.1,
+// whose port it writes to DIR/w<ID>.port once its loop runs, answers "ping N" with "pong N" (how
+// storm.py times a resume) and takes "stop". On "stop", or after SECONDS at the most, it writes
+// "DONE <records> tcp=<n> udp=<n>" to the log and exits 0; any mismatch exits 2.
 const fs = require('fs');
 const fsp = require('fs/promises');
 const net = require('net');
@@ -16,13 +18,13 @@ const [dir, id, secs] = process.argv.slice(2);
 const die = (m) => { process.stderr.write(`writer ${id}: ${m}\n`); process.exit(2); };
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const endAt = Date.now() + Number(secs) * 1000;
-let tcpRounds = 0, udpRounds = 0, stop = false;
+let tcpRounds = 0, udpRounds = 0, stop = false, stopAsked = false;
 
 async function writer() {
   const data = await fsp.open(path.join(dir, `w${id}.dat`), 'w');
   const log = await fsp.open(path.join(dir, `w${id}.log`), 'w');
   let off = 0, seq = 0;
-  while (Date.now() < endAt) {
+  while (!stopAsked && Date.now() < endAt) {
     const len = 1 + crypto.randomInt(128 * 1024);
     const buf = crypto.randomBytes(len);
     let done = 0;
@@ -76,7 +78,24 @@ function udp() {
   b.bind(0, '127.0.0.1', () => a.bind(0, '127.0.0.1', send));
 }
 
+function control() {
+  const ctl = dgram.createSocket('udp4');
+  ctl.on('message', (m, r) => {
+    const s = m.toString();
+    if (s.startsWith('ping ')) ctl.send(`pong ${id} ${s.slice(5)}`, r.port, r.address);
+    else if (s === 'stop') stopAsked = true;
+  });
+  ctl.on('error', (e) => die(`control: ${e}`));
+  ctl.bind(0, '127.0.0.1', () => {
+    const p = path.join(dir, `w${id}.port`);
+    fs.writeFileSync(`${p}.tmp`, String(ctl.address().port));
+    fs.renameSync(`${p}.tmp`, p);
+  });
+  ctl.unref();
+}
+
 setInterval(() => {}, 10);
+control();
 tcp();
 udp();
 writer().catch((e) => die(e.stack));

@@ -1,10 +1,14 @@
 -- Runs one scenario inside headless Neovim: `nvim --headless -u NONE -i NONE -n -c 'luafile harness.lua'`
 -- with SCENARIO=<file.lua>. A scenario is a Lua chunk that raises an error on any mismatch and
 -- may use the helpers in the global T. On success the harness prints "ok ..." and quits with 0;
--- on error it prints the error and quits with :cq (exit 1). EXPECT_LIBUV, when set, must be the
--- libuv.so.1 mapped into this process (read from /proc/self/maps).
+-- on error it prints the error and quits with :cq (exit 1). T.skip(why) ends a scenario that needs
+-- a newer Neovim: the harness prints "SKIP: why" and quits with 0 (run.sh counts it apart).
+-- EXPECT_LIBUV, when set, must be the libuv.so.1 mapped into this process (read from /proc/self/maps).
 local uv = vim.loop
 T = {}
+T.uv = vim.uv or vim.loop -- vim.uv since Neovim 0.10; the same luv module as vim.loop
+local SKIP = {}
+function T.skip(why) error(setmetatable({ why = why }, SKIP), 0) end
 function T.check(cond, msg) if not cond then error(msg, 2) end end
 function T.eq(a, b, msg)
   if a ~= b then error(string.format('%s: got %s, expected %s', msg, vim.inspect(a), vim.inspect(b)), 2) end
@@ -23,7 +27,10 @@ function T.note(s) table.insert(T.notes, s) end
 
 local function out(s) io.stdout:write(s .. '\n'); io.stdout:flush() end
 local function finish(ok, msg)
-  if ok then
+  if not ok and getmetatable(msg) == SKIP then
+    out('\nSKIP: ' .. msg.why)
+    vim.cmd('qa!')
+  elseif ok then
     out('\nok ' .. table.concat(T.notes, ' '))
     vim.cmd('qa!')
   else

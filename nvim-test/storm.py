@@ -5,16 +5,26 @@ and once all are stopped, each is sent `fg` followed by `:call writefile(['<roun
 Resume latency = time from sending `fg` to the file holding that round's mark. At the end every
 instance must answer once more, then quit. Checks: no wait over 15 s, no process in D state, no
 iou-* thread of ours left behind, a fresh shell command answers promptly during the storm.
-Usage: storm.py CONFIG [CONFIG...] where CONFIG is name=ENV1=v1,ENV2=v2 (see storm.sh)."""
+Usage: storm.py CONFIG [CONFIG...] where CONFIG is name=ENV1=v1,ENV2=v2 (see storm.sh).
+With STORM_CHROOT=ROOT, NVIM and EXPECT_LIBUV are paths inside the chroot ROOT (readied by
+compat/trixie/mount.sh), each Neovim runs there with a clean environment (ENV only, plus
+PATH/HOME/LANG/TERM) and the marks go under ROOT/tmp; tmux and bash are the machine's."""
 import os, shlex, statistics, subprocess, sys, tempfile, threading, time
 
 N = int(os.environ.get('STORM_N', '4'))
 R = int(os.environ.get('STORM_ROUNDS', '20'))
 WAIT = 15.0
 NVIM = os.environ.get('NVIM', '/usr/bin/nvim')
+CHROOT = os.environ.get('STORM_CHROOT')
+TAG = os.environ.get('STORM_TAG', 'nvim-storm')
 
 def log(*a):
-    print('nvim-storm:', *a, flush=True)
+    print(f'{TAG}:', *a, flush=True)
+
+def rings_expected(env_extra):
+    """Whether each process must hold io_uring instances: EXPECT_RINGS=1|0 when the config says so
+    (libuv 1.50 always makes one to batch epoll_ctl), else UV_USE_IO_URING=1 (uvring)."""
+    return env_extra.get('EXPECT_RINGS', env_extra.get('UV_USE_IO_URING')) == '1'
 
 class Prober(threading.Thread):
     def __init__(self):
@@ -70,7 +80,8 @@ def ps_lines(args):
     return subprocess.run(['ps'] + args, capture_output=True, text=True).stdout.splitlines()
 
 def run_config(name, env_extra):
-    d = tempfile.mkdtemp(prefix=f'uvr-nvim-storm-{name}-')
+    d = tempfile.mkdtemp(prefix=f'uvr-nvim-storm-{name}-', dir=CHROOT + '/tmp' if CHROOT else None)
+    d_in = d[len(CHROOT):] if CHROOT else d  # the folder as Neovim sees it
     sock = os.path.join(d, 'tmux.sock')
     tenv = {k: v for k, v in os.environ.items() if k not in ('UV_USE_IO_URING', 'LD_LIBRARY_PATH', 'TMUX')}
     tenv['TERM'] = 'xterm-256color'
@@ -78,7 +89,11 @@ def run_config(name, env_extra):
         return subprocess.run(['tmux', '-S', sock] + list(a), env=tenv, check=check,
                               capture_output=True, text=True).stdout
     envs = ' '.join(f'{k}={shlex.quote(v)}' for k, v in env_extra.items())
-    nv = f'env -u UV_USE_IO_URING -u LD_LIBRARY_PATH {envs} {NVIM} -u NONE -i NONE -n --cmd "set noswapfile shortmess+=I"'
+    if CHROOT:
+        nv = (f'chroot {shlex.quote(CHROOT)} env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/root '
+              f'LANG=C.UTF-8 TERM=xterm-256color {envs} {NVIM} -u NONE -i NONE -n --cmd "set noswapfile shortmess+=I"')
+    else:
+        nv = f'env -u UV_USE_IO_URING -u LD_LIBRARY_PATH {envs} {NVIM} -u NONE -i NONE -n --cmd "set noswapfile shortmess+=I"'
     errors, lat, pids, nvpids, dmid, rings = [], [], set(), [], [], []
     shell = 'bash --norc --noprofile -i'
     tmux('new-session', '-d', '-s', 'storm', '-x', '100', '-y', '30', shell)
@@ -89,7 +104,8 @@ def run_config(name, env_extra):
     for pane, bpid in panes:
         pids.add(bpid)
         tmux('send-keys', '-t', pane, nv, 'Enter')
-    mark = lambda i: os.path.join(d, f'mark{i}')
+    mark = lambda i: os.path.join(d, f'mark{i}')      # read here
+    mark_in = lambda i: os.path.join(d_in, f'mark{i}')  # written by Neovim
     prober = Prober(); prober.start()
     t_start = time.monotonic()
     try:
@@ -98,17 +114,18 @@ def run_config(name, env_extra):
                 raise RuntimeError(f'nvim {i} did not start')
             npid = children(bpid)[0]
             nvpids.append(npid); pids.add(npid)
-            tmux('send-keys', '-t', pane, f":call writefile(['ready'], '{mark(i)}')", 'Enter')
+            tmux('send-keys', '-t', pane, f":call writefile(['ready'], '{mark_in(i)}')", 'Enter')
             if not wait_for(lambda: read(mark(i)) == 'ready\n', 10):
                 raise RuntimeError(f'nvim {i} did not answer at start: {tmux("capture-pane", "-p", "-t", pane)}')
-        want = os.path.realpath(env_extra.get('EXPECT_LIBUV', ''))
+        want = os.path.realpath((CHROOT or '') + env_extra.get('EXPECT_LIBUV', ''))
         for npid in nvpids:
             libs = {os.path.realpath(l.split()[-1]) for l in read(f'/proc/{npid}/maps').splitlines() if '/libuv.so' in l}
             if libs != {want}:
                 raise RuntimeError(f'nvim {npid} maps {libs}, expected {want}')
         rings = [ring_fds(p) for p in nvpids]
-        if (env_extra.get('UV_USE_IO_URING') == '1') != all(rings) or any(rings) != all(rings):
-            raise RuntimeError(f'io_uring instances per nvim {rings} do not fit {env_extra.get("UV_USE_IO_URING")}')
+        if rings_expected(env_extra) != all(rings) or any(rings) != all(rings):
+            raise RuntimeError(f'io_uring instances per nvim {rings} do not fit UV_USE_IO_URING={env_extra.get("UV_USE_IO_URING")}'
+                               f' EXPECT_RINGS={env_extra.get("EXPECT_RINGS")}')
         for r in range(R):
             for pane, _ in panes:
                 tmux('send-keys', '-t', pane, 'C-z')
@@ -119,7 +136,7 @@ def run_config(name, env_extra):
             t0 = {}
             for i, (pane, _) in enumerate(panes):
                 t0[i] = time.monotonic()
-                tmux('send-keys', '-t', pane, 'fg', 'Enter', f":call writefile(['r{r}'], '{mark(i)}')", 'Enter')
+                tmux('send-keys', '-t', pane, 'fg', 'Enter', f":call writefile(['r{r}'], '{mark_in(i)}')", 'Enter')
             pending = set(range(len(panes)))
             end = time.monotonic() + WAIT
             while pending and time.monotonic() < end:
@@ -135,7 +152,7 @@ def run_config(name, env_extra):
             for line in ps_lines(['-o', 'pid=,stat=,comm=', '-p', ','.join(map(str, pids))]):
                 if line.split()[1].startswith('D'): dmid.append(line.strip())
         for i, (pane, _) in enumerate(panes):
-            tmux('send-keys', '-t', pane, f":call writefile(['final'], '{mark(i)}')", 'Enter')
+            tmux('send-keys', '-t', pane, f":call writefile(['final'], '{mark_in(i)}')", 'Enter')
         for i in range(len(panes)):
             if not wait_for(lambda: read(mark(i)) == 'final\n'):
                 raise RuntimeError(f'nvim {i} did not answer the final command')
@@ -178,7 +195,7 @@ def main():
         env = dict(kv.split('=', 1) for kv in envs.split(',') if kv)
         if run_config(name, env): ok += 1
         else: fail += 1
-    print(f'nvim-storm: {ok} passed, {fail} failed', flush=True)
+    print(f'{TAG}: {ok} passed, {fail} failed', flush=True)
     sys.exit(0 if fail == 0 else 1)
 
 main()
