@@ -158,15 +158,16 @@ d="$(tail -n1 "$OUT/fallback.out"); by pool threads: mkdir $w_mk, link $w_ln, sy
 if [ $rc -ne 0 ]; then
   fail fallback "status $rc: $(tail -n 3 "$OUT/fallback.out" | tr '\n' ' ')"
 elif [ "$TAG" = 5.10 ]; then
-  # No MKDIRAT/LINKAT/SYMLINKAT opcodes: the pool does them. No RESOLVE_CACHED (5.12): EINVAL, ring statx.
-  if [ "$w_mk" -ge 1 ] && [ "$w_ln" -ge 1 ] && [ "$w_sl" -ge 1 ] && grep -q EINVAL <<< "$o2" &&
-    [ "$smnt" -eq 0 ]; then
+  # No MKDIRAT/LINKAT/SYMLINKAT opcodes: the pool does them. statx gives no unique mount id
+  # (6.8): the cached stat falls back to the ring's statx, statmount is never called.
+  if [ "$w_mk" -ge 1 ] && [ "$w_ln" -ge 1 ] && [ "$w_sl" -ge 1 ] && [ "$smnt" -eq 0 ] &&
+    ! grep -q 0x4000 <<< "$cached"; then
     pass fallback "$d"
   else
-    fail fallback "$d (expected the pool to do mkdir/link/symlink and openat2 to fail with EINVAL)"
+    fail fallback "$d (expected the pool to do mkdir/link/symlink, and no statmount)"
   fi
 elif [ "$TAG" = 6.1 ]; then
-  # The opcodes are there: nothing by the pool. No unique mount id from statx (6.8): no statmount.
+  # The opcodes are there: nothing by the pool. No unique mount id from statx: no statmount.
   if [ "$w_mk" -eq 0 ] && [ "$w_ln" -eq 0 ] && [ "$w_sl" -eq 0 ] && [ "$smnt" -eq 0 ] &&
     ! grep -q 0x4000 <<< "$cached"; then
     pass fallback "$d"
@@ -174,7 +175,8 @@ elif [ "$TAG" = 6.1 ]; then
     fail fallback "$d (expected ring mkdir/link/symlink and no statmount)"
   fi
 else
-  if [ "$w_mk" -eq 0 ] && [ "$w_ln" -eq 0 ] && [ "$w_sl" -eq 0 ] && [ "$smnt" -ge 1 ]; then
+  if [ "$w_mk" -eq 0 ] && [ "$w_ln" -eq 0 ] && [ "$w_sl" -eq 0 ] && [ "$smnt" -ge 1 ] &&
+    grep -q 0x4000 <<< "$cached"; then
     pass fallback "$d"
   else
     fail fallback "$d (expected ring mkdir/link/symlink and the cached stat via statmount)"
@@ -185,12 +187,28 @@ fi
 t0=$(date +%s)
 # CI runs the quick tests (the policy, the sysctls, seccomp, setuid, 10k in flight, fork); full
 # runs all, SQPOLL with 200 loop cycles instead of 1000 (emulated CPUs; HAZARDS_SQPOLL_LOOPS).
-if [ "$MODE" = full ]; then export HAZARDS_ONLY=; else export HAZARDS_ONLY=${UVRING_KERNELS_HAZARDS:-"1 2 3 4 6 8 9"}; fi
+# CI: on 6.12 the sysctl tests (io_uring_disabled 2; 1 with and without io_uring_group) and
+# seccomp; on 5.10 and 6.1 none (gcc alone takes minutes on the emulated CPU; their policy is
+# checked above by doctor-*, debug-agrees-* and sysctl-in-doctor). Full: all of them in every
+# kernel, the SQPOLL test with 200 loop cycles instead of 1000 (HAZARDS_SQPOLL_LOOPS).
+HAZ=1
+if [ "$MODE" = full ]; then
+  export HAZARDS_ONLY=
+elif [ "$TAG" = 6.12 ]; then
+  export HAZARDS_ONLY=${UVRING_KERNELS_HAZARDS:-"2 3 4"}
+else
+  HAZ=${UVRING_KERNELS_HAZARDS:+1}
+  export HAZARDS_ONLY=${UVRING_KERNELS_HAZARDS:-}
+fi
 export HAZARDS_SQPOLL_LOOPS=${HAZARDS_SQPOLL_LOOPS:-200}
+if [ -z "$HAZ" ]; then
+  emit "INFO hazards: not run in CI mode on $TAG (make kernels-full runs them all here)"
+else
 emit "INFO hazards: HAZARDS_ONLY='${HAZARDS_ONLY:-all}' HAZARDS_SQPOLL_LOOPS=$HAZARDS_SQPOLL_LOOPS"
 timeout -k 10 "${UVRING_HAZARDS_TIMEOUT:-1200}" "$REPO/compat/hazards/run.sh" "$LIB" > "$OUT/hazards.txt" 2>&1
 echo "hazards: $? after $(( $(date +%s) - t0 ))s" >> "$OUT/hazards.txt"
 "$HERE/compare.sh" hazards "$TAG" "$OUT/hazards.txt" | tee -a "$RES"
+fi
 
 # ---- 6. libuv 1.50's suite, in each backend ----
 # shellcheck source=../suite/common.sh
