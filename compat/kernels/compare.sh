@@ -41,6 +41,7 @@ if [ "$KIND" = hazards ]; then
     grep -qE "^(PASS|FAIL|SKIP) $name(:| |$)|^SKIP ${name%%[!0-9]*} \(not selected" "$IN" ||
       { echo "FAIL hazards-$TAG $name: expected entry, but the test did not run"; bad=1; }
   done
+  [ "$(grep -cE '^(PASS|FAIL) ' "$IN")" -gt 0 ] || { echo "FAIL hazards-$TAG: no PASS or FAIL line read"; bad=1; }
   [ $bad -eq 0 ] && echo "PASS hazards-$TAG: $summary ($nexp of the failures are this kernel's named differences; $(tail -n1 "$IN"))"
   exit $bad
 fi
