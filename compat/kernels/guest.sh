@@ -183,6 +183,12 @@ else
   fi
 fi
 
+# close in the ring, then exec at once (libuv keeps IORING_OP_CLOSE off before 6.1 for ETXTBSY).
+mkdir -p /tmp/closeexec
+r=$(UV_USE_IO_URING=1 timeout 300 "$KBIN/t_closeexec" /tmp/closeexec 200 2>&1)
+check close-then-exec "UV_USE_IO_URING=1, async open/write/close then execve, ring ops include close: $r" \
+  grep -q 'etxtbsy=0 other_errors=0' <<< "$r"
+
 # ---- 5. compat/hazards in this kernel ----
 t0=$(date +%s)
 # CI runs the quick tests (the policy, the sysctls, seccomp, setuid, 10k in flight, fork); full

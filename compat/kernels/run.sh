@@ -40,7 +40,7 @@ getent passwd uvhazard > /dev/null || useradd --system --user-group --no-create-
 # Programs the VMs run, built here (the emulated CPU is slow and / is read-only there).
 KBIN=$KOUT/bin
 mkdir -p "$KBIN"
-for src in "$KDIR/t_fallback.c" "$REPO/compat/hazards/t_loopfds.c"; do
+for src in "$KDIR/t_fallback.c" "$KDIR/t_closeexec.c" "$REPO/compat/hazards/t_loopfds.c"; do
   gcc -std=gnu11 -O2 -Wall -Wextra -I"$REPO/include" -I"$REPO/compat/hazards" \
     -o "$KBIN/$(basename "$src" .c)" "$src" "$LIBDIR/libuv.so.1" -Wl,-rpath,"$LIBDIR" ||
     kdie "building $src failed"
