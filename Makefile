@@ -44,7 +44,7 @@ install: all
 	install -m 0644 include/uv/*.h $(DESTDIR)$(INCLUDEDIR)/uv/
 
 # The test command README.md documents and .ci/run calls.
-test: check-format clippy unit all abi suite hazards nvim-test node-test install-test deb-test
+test: check-format clippy unit all abi suite hazards nvim-test node-test install-test deb-test kernels
 
 check-format:
 	$(CARGO) fmt --check
@@ -101,6 +101,15 @@ bench-libuv: all
 # takes longer than its CI budget (compat/arm64/README.md has the times).
 arm64:
 	compat/arm64/check.sh
+
+# uvring in Debian's 5.10, 6.1 and 6.12 kernels, booted in QEMU (compat/kernels/README.md).
+# kernels: CI's subset; kernels-full: the whole suite in every backend, and the Neovim storm on 6.1.
+.PHONY: kernels kernels-full
+kernels: all
+	compat/kernels/run.sh
+
+kernels-full: all
+	compat/kernels/run.sh --full --storm
 
 clean:
 	$(CARGO) clean
