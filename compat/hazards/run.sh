@@ -90,6 +90,7 @@ serves() {
   case $1 in
     t_loopfds) echo 1 2 3 4 ;; t_sqpoll) echo 5 ;; t_setuid | t_setuid_raw) echo 6 ;;
     t_stopcont | t_stopidle) echo 7 ;; t_inflight) echo 8 ;; t_fork) echo 9 ;; t_fsheavy) echo 10 ;;
+    t_backendfd) echo 11 ;; t_nproc) echo 12 ;;
   esac
 }
 for src in "$HERE"/t_*.c; do
@@ -443,6 +444,7 @@ fi
 fi
 
 # ---- 11. uv_backend_fd is the epoll set in both modes; an outer epoll loop drives uv_run ----
+if selected 11; then
 t=11-backend-fd-is-epoll
 t11_ok=1
 for m in 0 1; do
@@ -459,8 +461,10 @@ for m in 0 1; do
   fi
 done
 [ "$t11_ok" = 1 ] && pass "$t" "both modes: epoll fd, EPOLL_CTL_MOD after uv_poll_stop = ENOENT, 192 fs ops completed by an outer epoll_wait loop (ring in use with =1)"
+fi
 
 # ---- 12. a pool that cannot start any thread (RLIMIT_NPROC=1): work completes, stderr says why ----
+if selected 12; then
 t=12-pool-without-threads
 if [ "$IS_ROOT" != 1 ]; then
   skip "$t" "not root (root is exempt from RLIMIT_NPROC: the test runs as uvhazard)"
@@ -476,6 +480,7 @@ elif ! grep -q '^uvring: cannot start a thread-pool worker' "$T/out/t12.err"; th
   fail "$t" "no message on stderr" $(logs t12)
 else
   pass "$t" "$(out t12); stderr: $(head -c 200 "$T/out/t12.err")"
+fi
 fi
 
 [ "$skipped" -gt 0 ] && echo "$skipped skipped"
