@@ -8,6 +8,7 @@ OUT        := target/release
 VERSION    := 1.50.0
 
 .PHONY: all lib install test check-format clippy unit abi suite hazards nvim-test node-test clean
+.PHONY: diff diff-long
 
 all: lib $(OUT)/libuv.pc
 
@@ -34,7 +35,7 @@ install: all
 	install -m 0644 include/uv/*.h $(DESTDIR)$(INCLUDEDIR)/uv/
 
 # The test command README.md documents and .ci/run calls.
-test: check-format clippy unit all abi suite hazards nvim-test node-test
+test: check-format clippy unit all abi suite hazards nvim-test node-test diff
 
 check-format:
 	$(CARGO) fmt --check
@@ -60,6 +61,14 @@ nvim-test: all
 
 node-test: all
 	node-test/check.sh $(OUT)
+
+# Differential tests against real libuv 1.50 (compat/diff/README.md); diff-long on demand.
+diff: all
+	compat/diff/run.sh $(OUT)
+
+diff-long: all
+	UVRING_DIFF_COUNT=$${UVRING_DIFF_COUNT:-2000000} UVRING_DIFF_SEED=$${UVRING_DIFF_SEED:-$$(date +%s)} \
+	  compat/diff/run.sh $(OUT)
 
 clean:
 	$(CARGO) clean
