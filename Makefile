@@ -8,7 +8,7 @@ OUT        := target/release
 VERSION    := 1.50.0
 
 .PHONY: all lib install test check-format clippy unit abi suite hazards nvim-test node-test clean
-.PHONY: diff diff-long
+.PHONY: diff diff-long memcheck memcheck-full memcheck-probes helgrind drd
 
 all: lib $(OUT)/libuv.pc
 
@@ -35,7 +35,7 @@ install: all
 	install -m 0644 include/uv/*.h $(DESTDIR)$(INCLUDEDIR)/uv/
 
 # The test command README.md documents and .ci/run calls.
-test: check-format clippy unit all abi suite hazards nvim-test node-test diff
+test: check-format clippy unit all abi suite hazards nvim-test node-test diff memcheck
 
 check-format:
 	$(CARGO) fmt --check
@@ -69,6 +69,23 @@ diff: all
 diff-long: all
 	UVRING_DIFF_COUNT=$${UVRING_DIFF_COUNT:-2000000} UVRING_DIFF_SEED=$${UVRING_DIFF_SEED:-$$(date +%s)} \
 	  compat/diff/run.sh $(OUT)
+
+# libuv's suite under valgrind (compat/memcheck/README.md): CI's subset in both backends, the
+# whole suite, the deliberate-bug probes, and the thread tests under helgrind / DRD.
+memcheck: all
+	compat/memcheck/run.sh --backend both $(OUT)
+
+memcheck-full: all
+	compat/memcheck/run.sh --backend both --full $(OUT)
+
+memcheck-probes: all
+	compat/memcheck/probes.sh $(OUT)
+
+helgrind: all
+	compat/memcheck/run.sh --tool helgrind --backend epoll --list compat/memcheck/thread-list.txt $(OUT)
+
+drd: all
+	compat/memcheck/run.sh --tool drd --backend epoll --list compat/memcheck/thread-list.txt $(OUT)
 
 clean:
 	$(CARGO) clean

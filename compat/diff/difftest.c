@@ -470,16 +470,14 @@ static int gen_int(void) {
 }
 
 static void t_errors(long count) {
+  static const size_t lens[] = {0, 1, 2, 3, 5, 8, 12, 16, 20, 31, 32, 33, 200};
   long i = 0;
   int code;
-  /* Every code from -4096 to 0, with buffer lengths 0..24 and a large one, then random codes
-   * (and random lengths) until `count` inputs. */
-  for (code = -4096; code <= 0; code++) {
-    size_t n;
-    for (n = 0; n <= 24 && i < count; n++, i++) err_one(code, n);
-    err_one(code, 200);
-    i++;
-  }
+  size_t k;
+  /* Every code from -4096 to 0 with buffer lengths around the lengths of names and messages,
+   * then random codes (INT_MIN, INT_MAX, near zero, any) and lengths until `count` inputs. */
+  for (code = -4096; code <= 0; code++)
+    for (k = 0; k < sizeof lens / sizeof *lens; k++, i++) err_one(code, lens[k]);
   for (; i < count; i++) err_one(gen_int(), below(80));
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: compat/suite/run.sh SUITE LIBDIR [--backend epoll|uring] [--list FILE | --all]
-#                            [--out RESULTS] [--timeout SECONDS]
+#                            [--out RESULTS] [--timeout SECONDS] [--prefix COMMAND]
 #   SUITE      1.50.0 | 1.44.2
 #   LIBDIR     folder holding the libuv.so.1 under test
 #   --backend  epoll (default): UV_USE_IO_URING=0; uring: UV_USE_IO_URING=1
@@ -8,6 +8,8 @@
 #   --out      results file (default: .build/<suite>-<lib>/results-<backend>.txt);
 #              each test's full output is kept in RESULTS.logs/<test>.log
 #   --timeout  outer safety timeout per test in seconds (default 120; the runner has its own)
+#   --prefix   command put before the runner (e.g. valgrind and its options); "{test}" in it
+#              becomes the test's name. Same isolation: it runs as uvtest, in the namespace, pty.
 # Runs libuv's tests one at a time as the unprivileged user uvtest, inside a private network
 # namespace with only loopback up and a private /tmp, each under an 80x24 pseudo-terminal, in a
 # private copy of the suite. Tests in never-run.txt are never run. Prints "PASS|FAIL|SKIP name" per test and a last
@@ -20,7 +22,7 @@ usage() { sed -n '2,15p' "$0" >&2; exit 2; }
 if [ "${1:-}" = "--inner" ]; then
   # ---- inside the private network namespace ----------------------------------------------
   shift
-  STAGE=$1 RUNNER=$2 WORK=$3 LISTF=$4 RESULTS=$5 BACKEND_VAL=$6 TMO=$7 START=$8
+  STAGE=$1 RUNNER=$2 WORK=$3 LISTF=$4 RESULTS=$5 BACKEND_VAL=$6 TMO=$7 START=$8 PREFIX=${9:-}
   ip link set lo up || die "ip link set lo up failed"
   ip route add 239.0.0.0/8 dev lo 2>/dev/null || true   # multicast tests, on loopback
   # A private /tmp (the tests use fixed names like /tmp/uv-test-sock; others may run libuv tests
@@ -33,6 +35,7 @@ if [ "${1:-}" = "--inner" ]; then
   rm -f "$STAGE/stdin.fifo"; mkfifo -m 600 "$STAGE/stdin.fifo"
   exec 3<>"$STAGE/stdin.fifo"
   home=$(getent passwd "$TEST_USER" | cut -d: -f6)
+  test_uid=$(id -u "$TEST_USER")
   pass=0 fail=0 skip=0
   emit() { echo "$1"; echo "$1" >> "$RESULTS"; }
   kill_leftovers() {
@@ -40,6 +43,11 @@ if [ "${1:-}" = "--inner" ]; then
     local p
     for p in /proc/[0-9]*; do
       [ "$p/exe" -ef "$RUNNER" ] 2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null
+      # Under a --prefix (valgrind) the executable is the prefix's: match the runner's path
+      # among the arguments of the test user's processes instead.
+      [ -n "$PREFIX" ] && [ "$(stat -c %u "$p" 2>/dev/null)" = "$test_uid" ] &&
+        { tr '\0' '\n' < "$p/cmdline"; } 2>/dev/null | grep -qxF "$RUNNER" &&
+        kill -9 "${p#/proc/}" 2>/dev/null
     done
     return 0
   }
@@ -50,7 +58,7 @@ if [ "${1:-}" = "--inner" ]; then
         PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
         HOME="$home" USER="$TEST_USER" LOGNAME="$TEST_USER" SHELL=/bin/sh TERM=xterm \
         UV_USE_IO_URING="$BACKEND_VAL" \
-        script -qec "stty cols 80 rows 24; exec $RUNNER $t" /dev/null <&3 >"$log.raw" 2>&1)
+        script -qec "stty cols 80 rows 24; exec ${PREFIX//\{test\}/$t} $RUNNER $t" /dev/null <&3 >"$log.raw" 2>&1)
     rc=$?
     echo "$t $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms" >> "$LOGS/times.txt"
     tr -d '\r' < "$log.raw" > "$log"; rm -f "$log.raw"
@@ -89,7 +97,7 @@ fi
 # ---- outer part (root, normal namespace) -----------------------------------------------------
 [ $# -ge 2 ] || usage
 SUITE=$1 LIBDIR=$2; shift 2
-BACKEND=epoll LIST= RESULTS= TMO=120
+BACKEND=epoll LIST= RESULTS= TMO=120 PREFIX=
 while [ $# -gt 0 ]; do
   case $1 in
     --backend) BACKEND=${2:-}; shift 2 ;;
@@ -97,6 +105,7 @@ while [ $# -gt 0 ]; do
     --all) LIST=; shift ;;
     --out) RESULTS=${2:-}; shift 2 ;;
     --timeout) TMO=${2:-}; shift 2 ;;
+    --prefix) PREFIX=${2:-}; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -149,7 +158,7 @@ rm -f "$LISTF.all"
 note "suite $SUITE, backend $BACKEND (UV_USE_IO_URING=$BACKEND_VAL), library $(find_lib "$LIBDIR"), $(wc -l < "$LISTF") tests"
 # The inner part writes into $STAGE/results* (RESULTS may lie under /tmp, which it cannot see).
 unshare -n -m -- "$SUITE_DIR/run.sh" --inner "$STAGE" "$STAGE/uv_run_tests" "$WORK" "$LISTF" \
-  "$STAGE/results.txt" "$BACKEND_VAL" "$TMO" "$(date +%s)" | sed -u '$d'
+  "$STAGE/results.txt" "$BACKEND_VAL" "$TMO" "$(date +%s)" "$PREFIX" | sed -u '$d'
 rc=${PIPESTATUS[0]}
 rm -rf "$RESULTS" "$RESULTS.logs"
 cp "$STAGE/results.txt" "$RESULTS" && cp -r "$STAGE/results.txt.logs" "$RESULTS.logs" ||
