@@ -21,6 +21,36 @@ import re
 import sys
 
 UVRING_FRAME = re.compile(r"\.rs:\d+\)|libuv\.so")
+# libuv's test program: its sources and helpers.
+TEST_FRAME = re.compile(r"\((test-[^:]*|runner[^:]*|run-tests|echo-server|blackhole-server|"
+                        r"benchmark-[^:]*|task)\.[ch]:\d+\)")
+
+
+def owner(frames):
+    """Who a stack belongs to: the first frame that is uvring's or the test program's (frames of
+    libc, the loader and valgrind's allocator are skipped). 'uvring', 'test' or 'other'."""
+    for f in frames:
+        if UVRING_FRAME.search(f):
+            return "uvring"
+        if TEST_FRAME.search(f):
+            return "test"
+    return "other"
+
+
+def stacks(lines):
+    """The stacks of an error block: the first, then each after an 'Address ...'/'Uninitialised
+    value was created'/'Block was alloc'd' line, as lists of frames."""
+    out, cur = [], []
+    for l in lines[1:]:
+        m = FRAME.match(l)
+        if m:
+            cur.append(m.group(2))
+        elif cur:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
 FRAME = re.compile(r"^\s+(at|by) 0x[0-9A-Fa-f]+: (.*)$")
 
 
@@ -125,7 +155,10 @@ def main():
                 if kind == "warning":
                     found[test].append(("warning", False, first, []))
                 continue
-            uv = any(UVRING_FRAME.search(f) for f in frames)
+            # Involves uvring: the stack where it happened, or where the memory was allocated,
+            # freed or left uninitialised, is uvring's (first frame that is uvring's or the
+            # test's decides). A leak: the allocation stack.
+            uv = any(owner(st) == "uvring" for st in stacks(lines))
             found[test].append((kind, uv, first, frames))
 
     tests = sorted(set(status) | set(found))
