@@ -67,7 +67,8 @@ def kind_of(first):
     if "uninitialised" in f or "unaddressable" in f:
         return "error"
     if ("data race" in f or f.startswith("Conflicting") or "lock order" in f
-            or "Thread #" in f and "unlocked" in f or "pthread_" in f or "lock" in f.lower()):
+            or "Thread #" in f and "unlocked" in f or "pthread_" in f or "lock" in f.lower()
+            or "barrier" in f.lower() or "condition variable" in f.lower()):
         return "race"
     if f.startswith(("Warning", "WARNING")):
         return "warning"
@@ -138,6 +139,8 @@ def main():
     for path in sorted(glob.glob(os.path.join(a.logs, "*.log"))):
         test = os.path.basename(path).rsplit(".", 2)[0]
         for pid, lines in blocks(path):
+            if re.match(r"^Thread \d+:$", lines[0].strip()) and len(lines) > 1:
+                lines = lines[1:]  # DRD names the thread on a line of its own first
             first = lines[0].strip()
             kind = kind_of(first)
             if kind is None or first.startswith(("HEAP SUMMARY", "LEAK SUMMARY", "ERROR SUMMARY",
@@ -146,7 +149,8 @@ def main():
                                                  "in use at exit", "total heap usage",
                                                  "definitely lost:", "indirectly lost:",
                                                  "possibly lost:", "still reachable:",
-                                                 "suppressed:", "Thread #", "Thread-Announcement")):
+                                                 "suppressed:", "Thread #", "Thread-Announcement",
+                                                 "More than ")):
                 continue
             if first.startswith("Thread #") or "was created" == first[-11:]:
                 continue
