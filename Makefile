@@ -9,6 +9,7 @@ VERSION    := 1.50.0
 
 .PHONY: all lib install test FORCE check-format clippy unit abi suite hazards nvim-test node-test clean \
         install-test vendor deb deb-test bench-libuv arm64
+.PHONY: diff diff-long memcheck memcheck-full memcheck-probes helgrind drd
 
 all: lib $(OUT)/libuv.pc $(OUT)/libuv-static.pc
 
@@ -44,7 +45,8 @@ install: all
 	install -m 0644 include/uv/*.h $(DESTDIR)$(INCLUDEDIR)/uv/
 
 # The test command README.md documents and .ci/run calls.
-test: check-format clippy unit all abi suite hazards nvim-test node-test install-test deb-test kernels
+test: check-format clippy unit all abi suite hazards nvim-test node-test install-test deb-test kernels \
+      diff memcheck
 
 check-format:
 	$(CARGO) fmt --check
@@ -110,6 +112,31 @@ kernels: all
 
 kernels-full: all
 	compat/kernels/run.sh --full --storm
+
+# Differential tests against real libuv 1.50 (compat/diff/README.md); diff-long on demand.
+diff: all
+	compat/diff/run.sh $(OUT)
+
+diff-long: all
+	UVRING_DIFF_COUNT=$${UVRING_DIFF_COUNT:-2000000} UVRING_DIFF_SEED=$${UVRING_DIFF_SEED:-$$(date +%s)} \
+	  compat/diff/run.sh $(OUT)
+
+# libuv's suite under valgrind (compat/memcheck/README.md): CI's subset in both backends, the
+# whole suite, the deliberate-bug probes, and the thread tests under helgrind / DRD.
+memcheck: all
+	compat/memcheck/run.sh --backend both $(OUT)
+
+memcheck-full: all
+	compat/memcheck/run.sh --backend both --full $(OUT)
+
+memcheck-probes: all
+	compat/memcheck/probes.sh $(OUT)
+
+helgrind: all
+	compat/memcheck/run.sh --tool helgrind --backend epoll --list compat/memcheck/thread-list.txt $(OUT)
+
+drd: all
+	compat/memcheck/run.sh --tool drd --backend epoll --list compat/memcheck/thread-list.txt $(OUT)
 
 clean:
 	$(CARGO) clean

@@ -311,10 +311,11 @@ fn strerror(err: c_int) -> Option<&'static str> {
 
 const UNKNOWN_FALLBACK: &[u8] = b"Unknown system error\0";
 
-/// How many distinct unknown codes get their own interned string; past this
-/// the generic fallback is returned, so a caller looping over random codes
-/// cannot grow memory without bound.
-const MAX_INTERNED: usize = 4096;
+/// libuv formats unknown codes into a 32-byte buffer before copying them, so
+/// uv_strerror/uv_err_name cut "Unknown system error -2147483648" to 31 bytes
+/// (codes of eleven characters: -1000000000 and below). The _r variants
+/// format straight into the caller's buffer and are not cut.
+const UNKNOWN_MAX_LEN: usize = 31;
 
 static UNKNOWN_STRINGS: Mutex<Option<HashMap<c_int, CString>>> = Mutex::new(None);
 
@@ -332,10 +333,12 @@ fn unknown_err_string(err: c_int) -> *const c_char {
         // removed and the map is never dropped.
         return s.as_ptr();
     }
-    if map.len() >= MAX_INTERNED {
-        return UNKNOWN_FALLBACK.as_ptr() as *const c_char;
-    }
-    match CString::new(format!("Unknown system error {err}")) {
+    // Every distinct code is interned, without a cap: a cap would make the text
+    // differ from libuv's (found by compat/diff), and libuv leaks a fresh copy on
+    // every call, so this never holds more than libuv would have leaked.
+    let mut text = format!("Unknown system error {err}");
+    text.truncate(UNKNOWN_MAX_LEN);
+    match CString::new(text) {
         Ok(s) => {
             let p = s.as_ptr();
             map.insert(err, s);
@@ -472,6 +475,22 @@ mod tests {
             assert_eq!(s(uv_strerror(0)), "Unknown system error 0");
             // The same code gives the same, stable string: nothing leaks per call.
             assert_eq!(uv_strerror(1337), uv_err_name(1337));
+            // As libuv 1.50 (found by compat/diff): the non-_r forms cut the text to 31
+            // bytes (libuv's 32-byte buffer); the _r forms do not; no cap on distinct codes.
+            assert_eq!(s(uv_strerror(i32::MIN)), "Unknown system error -214748364");
+            assert_eq!(
+                s(uv_err_name(-1_000_000_000)),
+                "Unknown system error -100000000"
+            );
+            assert_eq!(s(uv_err_name(i32::MAX)), "Unknown system error 2147483647");
+            let mut big = [0 as c_char; 40];
+            assert_eq!(
+                s(uv_strerror_r(i32::MIN, big.as_mut_ptr(), big.len())),
+                "Unknown system error -2147483648"
+            );
+            for code in 5000..10_000 {
+                assert_eq!(s(uv_strerror(code)), format!("Unknown system error {code}"));
+            }
             let mut buf = [0 as c_char; 32];
             assert_eq!(
                 s(uv_strerror_r(-1337, buf.as_mut_ptr(), buf.len())),

@@ -330,22 +330,12 @@ pub unsafe extern "C" fn uv_ip4_addr(
     )
 }
 
-/// Scope id for a zone: an interface name, or (when no interface has that
-/// name) a decimal index. Unknown zones give 0, which libuv silently accepts.
+/// Scope id for a zone: the index of the interface of that name, as libuv
+/// has it on Unix (`if_nametoindex` only). A decimal zone ("%2") is not an
+/// index to libuv either: unless an interface has that name it gives 0, and
+/// unknown zones give 0, which libuv silently accepts.
 unsafe fn zone_to_scope_id(zone: *const c_char) -> u32 {
-    let idx = libc::if_nametoindex(zone);
-    if idx != 0 {
-        return idx;
-    }
-    let z = CStr::from_ptr(zone).to_bytes();
-    if !z.is_empty() && z.iter().all(u8::is_ascii_digit) {
-        std::str::from_utf8(z)
-            .ok()
-            .and_then(|s| s.parse::<u32>().ok())
-            .unwrap_or(0)
-    } else {
-        0
-    }
+    libc::if_nametoindex(zone)
 }
 
 #[no_mangle]
@@ -711,9 +701,12 @@ mod tests {
             let s = CString::new("fe80::1%lo").unwrap();
             assert_eq!(uv_ip6_addr(s.as_ptr(), 0, &mut a), 0);
             assert_eq!(a.sin6_scope_id, lo_idx);
+            // A number is a name like any other (libuv: if_nametoindex only), found by
+            // compat/diff against libuv 1.50: "%7" is scope 0 unless an interface is called "7".
             let s = CString::new("fe80::1%7").unwrap();
             assert_eq!(uv_ip6_addr(s.as_ptr(), 0, &mut a), 0);
-            assert_eq!(a.sin6_scope_id, 7);
+            let seven = CString::new("7").unwrap();
+            assert_eq!(a.sin6_scope_id, libc::if_nametoindex(seven.as_ptr()));
             let s = CString::new("fe80::1%nosuchif0").unwrap();
             assert_eq!(uv_ip6_addr(s.as_ptr(), 0, &mut a), 0);
             assert_eq!(a.sin6_scope_id, 0);

@@ -263,6 +263,11 @@ pub unsafe extern "C" fn uv_utf16_to_wtf8(
         let Some(cp) = reader.next() else { break };
         let n = encode(cp, &mut bytes);
         if n > cap - used {
+            // As libuv: the code point that does not fit is written as far as it
+            // fits (its leading bytes), so the buffer is full up to `cap`.
+            let part = cap - used;
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), target.add(used), part);
+            *target.add(cap) = 0;
             reader = before;
             truncated = true;
             break;
@@ -270,9 +275,15 @@ pub unsafe extern "C" fn uv_utf16_to_wtf8(
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), target.add(used), n);
         used += n;
     }
-    *target.add(used) = 0;
+    if !truncated {
+        *target.add(used) = 0;
+    }
 
     if truncated {
+        // The length needed: what the whole code points written take plus the
+        // rest. libuv 1.50 returns the caller's size plus the whole length when
+        // not even the first code point fit, against its docs ("the length of
+        // the required wtf8_ptr to contain the whole result"): compat/diff/README.md.
         if !wtf8_len_ptr.is_null() {
             *wtf8_len_ptr = used + reader.wtf8_len();
         }
@@ -423,6 +434,10 @@ mod tests {
                     buf[cap + 1..].iter().all(|&b| b == 0x55),
                     "wrote past the end"
                 );
+                // As libuv 1.50 (found by compat/diff): the buffer is filled to `cap`, the
+                // code point that does not fit cut after its leading bytes, then the NUL.
+                assert_eq!(&buf[..cap], &"aé€𝄞z".as_bytes()[..cap], "cap {cap}");
+                assert_eq!(buf[cap], 0, "cap {cap}");
             }
             // Explicit length, exact fit.
             let mut buf = [0x55u8; 16];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: compat/suite/run.sh SUITE LIBDIR [--backend epoll|uring] [--list FILE | --all]
 #                            [--out RESULTS] [--timeout SECONDS] [--runner FILE] [--emulator FILE]
-#                            [--timeout-multiplier N]
+#                            [--timeout-multiplier N] [--prefix COMMAND]
 #   SUITE      1.50.0 | 1.44.2
 #   LIBDIR     folder holding the libuv.so.1 under test
 #   --backend  epoll (default): UV_USE_IO_URING=0; uring: UV_USE_IO_URING=1
@@ -16,6 +16,8 @@
 #              runner's ELF machine to it, so the processes the tests spawn are emulated too
 #   --timeout-multiplier  N: the runner's own per-test timeouts times N (its
 #              UV_TEST_TIMEOUT_MULTIPLIER, for slow emulation; the outer timeout stays)
+#   --prefix   command put before the runner (e.g. valgrind and its options); "{test}" in it
+#              becomes the test's name. Same isolation: it runs as uvtest, in the namespace, pty.
 # Runs libuv's tests one at a time as the unprivileged user uvtest, inside a private network
 # namespace with only loopback up and a private /tmp, each under an 80x24 pseudo-terminal, in a
 # private copy of the suite. Tests in never-run.txt are never run. Prints "PASS|FAIL|SKIP name" per test and a last
@@ -23,12 +25,12 @@
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 
-usage() { sed -n '2,23p' "$0" >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" >&2; exit 2; }
 
 if [ "${1:-}" = "--inner" ]; then
   # ---- inside the private network namespace ----------------------------------------------
   shift
-  STAGE=$1 RUNNER=$2 WORK=$3 LISTF=$4 RESULTS=$5 BACKEND_VAL=$6 TMO=$7 START=$8 EMU=${9:-} MULT=${10:-}
+  STAGE=$1 RUNNER=$2 WORK=$3 LISTF=$4 RESULTS=$5 BACKEND_VAL=$6 TMO=$7 START=$8 EMU=${9:-} MULT=${10:-} PREFIX=${11:-}
   if [ -n "$EMU" ]; then
     # This user namespace's own binfmt_misc (Linux >= 6.7; the host's is untouched): binaries
     # with the runner's ELF header (class, byte order, machine; ET_EXEC or ET_DYN) go to the
@@ -52,6 +54,7 @@ if [ "${1:-}" = "--inner" ]; then
   rm -f "$STAGE/stdin.fifo"; mkfifo -m 600 "$STAGE/stdin.fifo"
   exec 3<>"$STAGE/stdin.fifo"
   home=$(getent passwd "$TEST_USER" | cut -d: -f6)
+  test_uid=$(id -u "$TEST_USER")
   pass=0 fail=0 skip=0
   emit() { echo "$1"; echo "$1" >> "$RESULTS"; }
   kill_leftovers() {
@@ -60,6 +63,11 @@ if [ "${1:-}" = "--inner" ]; then
     local p
     for p in /proc/[0-9]*; do
       [ "$p/exe" -ef "${EMU:-$RUNNER}" ] 2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null
+      # Under a --prefix (valgrind) the executable is the prefix's: match the runner's path
+      # among the arguments of the test user's processes instead.
+      [ -n "$PREFIX" ] && [ "$(stat -c %u "$p" 2>/dev/null)" = "$test_uid" ] &&
+        { tr '\0' '\n' < "$p/cmdline"; } 2>/dev/null | grep -qxF "$RUNNER" &&
+        kill -9 "${p#/proc/}" 2>/dev/null
     done
     return 0
   }
@@ -70,7 +78,7 @@ if [ "${1:-}" = "--inner" ]; then
         PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
         HOME="$home" USER="$TEST_USER" LOGNAME="$TEST_USER" SHELL=/bin/sh TERM=xterm \
         UV_USE_IO_URING="$BACKEND_VAL" ${MULT:+UV_TEST_TIMEOUT_MULTIPLIER=$MULT} \
-        script -qec "stty cols 80 rows 24; exec $RUNNER $t" /dev/null <&3 >"$log.raw" 2>&1)
+        script -qec "stty cols 80 rows 24; exec ${PREFIX//\{test\}/$t} $RUNNER $t" /dev/null <&3 >"$log.raw" 2>&1)
     rc=$?
     echo "$t $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms" >> "$LOGS/times.txt"
     tr -d '\r' < "$log.raw" > "$log"; rm -f "$log.raw"
@@ -109,7 +117,7 @@ fi
 # ---- outer part (root, normal namespace) -----------------------------------------------------
 [ $# -ge 2 ] || usage
 SUITE=$1 LIBDIR=$2; shift 2
-BACKEND=epoll LIST= RESULTS= TMO=120 PREBUILT= EMULATOR= MULT=
+BACKEND=epoll LIST= RESULTS= TMO=120 PREBUILT= EMULATOR= MULT= PREFIX=
 while [ $# -gt 0 ]; do
   case $1 in
     --backend) BACKEND=${2:-}; shift 2 ;;
@@ -120,6 +128,7 @@ while [ $# -gt 0 ]; do
     --runner) PREBUILT=${2:-}; shift 2 ;;
     --emulator) EMULATOR=${2:-}; shift 2 ;;
     --timeout-multiplier) MULT=${2:-}; shift 2 ;;
+    --prefix) PREFIX=${2:-}; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -184,7 +193,7 @@ rm -f "$LISTF.all"
 note "suite $SUITE, backend $BACKEND (UV_USE_IO_URING=$BACKEND_VAL), library $(find_lib "$LIBDIR"), $(wc -l < "$LISTF") tests"
 # The inner part writes into $STAGE/results* (RESULTS may lie under /tmp, which it cannot see).
 INNER=("$SUITE_DIR/run.sh" --inner "$STAGE" "$STAGE/uv_run_tests" "$WORK" "$LISTF"
-  "$STAGE/results.txt" "$BACKEND_VAL" "$TMO" "$(date +%s)" "$EMU" "$MULT")
+  "$STAGE/results.txt" "$BACKEND_VAL" "$TMO" "$(date +%s)" "$EMU" "$MULT" "$PREFIX")
 if [ -z "$EMU" ]; then
   unshare -n -m -- "${INNER[@]}" | sed -u '$d'
   rc=${PIPESTATUS[0]}
