@@ -59,12 +59,16 @@ pub struct Pool {
 }
 
 static POOL: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
+/// The last pool retired by uv_library_shutdown or a fork: never freed (a
+/// late submitter may still hold it), but kept reachable, so leak checkers
+/// see a retired pool, not a lost one.
+static RETIRED: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
 static ATFORK: std::sync::Once = std::sync::Once::new();
 
 extern "C" fn forget_pool_in_child() {
     // The parent's workers do not exist in the child; its queue lock may be
     // held by one of them. Leak the old pool and start afresh on demand.
-    POOL.store(std::ptr::null_mut(), Ordering::SeqCst);
+    RETIRED.store(POOL.swap(std::ptr::null_mut(), Ordering::SeqCst), Ordering::SeqCst);
 }
 
 fn pool_size() -> usize {
@@ -271,5 +275,6 @@ pub fn shutdown() {
     for t in threads {
         let _ = t.join();
     }
-    // Leaked on purpose: a late submitter may still hold the reference.
+    // Not freed on purpose: a late submitter may still hold the reference.
+    RETIRED.store(p, Ordering::SeqCst);
 }
