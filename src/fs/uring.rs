@@ -130,10 +130,22 @@ pub(crate) unsafe fn try_submit(loop_: *mut uv_loop_t, req: *mut uv_fs_t) -> boo
                 .mode((*req).mode)
                 .build(),
         ),
-        UV_FS_CLOSE => (
-            opcode::Close::CODE,
-            opcode::Close::new(types::Fd((*req).file)).build(),
-        ),
+        UV_FS_CLOSE => {
+            // The ring's close may drop the last reference from an io-wq
+            // worker, whose final release is deferred: the callback can come
+            // before the file stops being open for writing, and an exec of it
+            // then fails with ETXTBSY (seen once in 200 on 6.12). A file open
+            // for writing is closed by a worker thread instead, whose close
+            // has finished the release when it returns, as libuv's does.
+            let fl = libc::fcntl((*req).file, libc::F_GETFL);
+            if fl < 0 || fl & libc::O_ACCMODE != libc::O_RDONLY {
+                return false;
+            }
+            (
+                opcode::Close::CODE,
+                opcode::Close::new(types::Fd((*req).file)).build(),
+            )
+        }
         UV_FS_READ | UV_FS_WRITE => {
             if (*req).off < 0 && !u.rw_cur_pos {
                 return false;
