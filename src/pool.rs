@@ -68,7 +68,10 @@ static ATFORK: std::sync::Once = std::sync::Once::new();
 extern "C" fn forget_pool_in_child() {
     // The parent's workers do not exist in the child; its queue lock may be
     // held by one of them. Leak the old pool and start afresh on demand.
-    RETIRED.store(POOL.swap(std::ptr::null_mut(), Ordering::SeqCst), Ordering::SeqCst);
+    RETIRED.store(
+        POOL.swap(std::ptr::null_mut(), Ordering::SeqCst),
+        Ordering::SeqCst,
+    );
 }
 
 fn pool_size() -> usize {
