@@ -56,22 +56,37 @@ pub struct Pool {
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// How many workers were started (read on every submission).
     running: std::sync::atomic::AtomicUsize,
+    /// The pool retired before this one (see RETIRED).
+    retired_next: AtomicPtr<Pool>,
 }
 
 static POOL: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
-/// The last pool retired by uv_library_shutdown or a fork: never freed (a
-/// late submitter may still hold it), but kept reachable, so leak checkers
-/// see a retired pool, not a lost one.
+/// Pools retired by uv_library_shutdown or a fork, chained through
+/// `retired_next`: never freed (a late submitter may still hold one), but
+/// kept reachable, so leak checkers see retired pools, not lost ones. A
+/// lock-free push: the fork child may not take a lock.
 static RETIRED: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
+
+fn retire(p: *mut Pool) {
+    if p.is_null() {
+        return;
+    }
+    let mut head = RETIRED.load(Ordering::Acquire);
+    loop {
+        // SAFETY: `p` is a pool that was published in POOL and is never freed.
+        unsafe { (*p).retired_next.store(head, Ordering::Relaxed) };
+        match RETIRED.compare_exchange_weak(head, p, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(h) => head = h,
+        }
+    }
+}
 static ATFORK: std::sync::Once = std::sync::Once::new();
 
 extern "C" fn forget_pool_in_child() {
     // The parent's workers do not exist in the child; its queue lock may be
     // held by one of them. Leak the old pool and start afresh on demand.
-    RETIRED.store(
-        POOL.swap(std::ptr::null_mut(), Ordering::SeqCst),
-        Ordering::SeqCst,
-    );
+    retire(POOL.swap(std::ptr::null_mut(), Ordering::SeqCst));
 }
 
 fn pool_size() -> usize {
@@ -102,6 +117,7 @@ fn get() -> &'static Pool {
         nthreads: pool_size(),
         threads: Mutex::new(Vec::new()),
         running: std::sync::atomic::AtomicUsize::new(0),
+        retired_next: AtomicPtr::new(std::ptr::null_mut()),
     }));
     match POOL.compare_exchange(
         std::ptr::null_mut(),
@@ -279,5 +295,5 @@ pub fn shutdown() {
         let _ = t.join();
     }
     // Not freed on purpose: a late submitter may still hold the reference.
-    RETIRED.store(p, Ordering::SeqCst);
+    retire(p);
 }
