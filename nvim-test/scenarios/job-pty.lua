@@ -1,7 +1,9 @@
 -- jobstart() with a pty: the child sees a terminal of the requested size, output comes back,
--- input typed into the pty reaches it, exit code is reported.
+-- input typed into the pty reaches it, exit code is reported. The children linger 0.3 s before
+-- exiting: a pty master can see the hang-up before the last output line is pushed to it (the
+-- race behind the terminal scenario's linger too), and then the line is lost on any libuv.
 local out, code = {}, nil
-local job = vim.fn.jobstart({ 'sh', '-c', 'stty size; test -t 0 && echo is-a-tty; read x; echo "got:$x"; exit 4' }, {
+local job = vim.fn.jobstart({ 'sh', '-c', 'stty size; test -t 0 && echo is-a-tty; read x; echo "got:$x"; sleep 0.3; exit 4' }, {
   pty = true, width = 77, height = 21,
   on_stdout = function(_, d) vim.list_extend(out, d) end,
   on_exit = function(_, c) code = c end,
@@ -16,7 +18,7 @@ T.check(s:find('got:typed', 1, true), 'input through pty: ' .. s)
 T.eq(code, 4, 'pty job exit code')
 -- resize while running
 local out2, code2 = {}, nil
-local j2 = vim.fn.jobstart({ 'sh', '-c', 'read x; stty size' }, {
+local j2 = vim.fn.jobstart({ 'sh', '-c', 'read x; stty size; sleep 0.3' }, {
   pty = true, width = 80, height = 24,
   on_stdout = function(_, d) vim.list_extend(out2, d) end,
   on_exit = function(_, c) code2 = c end,
