@@ -1,7 +1,7 @@
 -- jobstart() with a pty: the child sees a terminal of the requested size, output comes back,
 -- input typed into the pty reaches it, exit code is reported. The children linger 0.3 s before
 -- exiting: a pty master can see the hang-up before the last output line is pushed to it (the
--- race behind the terminal scenario's linger too), and then the line is lost on any libuv.
+-- race behind the terminal scenario's linger, seen on Debian's libuv as well), and the line is lost.
 local out, code = {}, nil
 local job = vim.fn.jobstart({ 'sh', '-c', 'stty size; test -t 0 && echo is-a-tty; read x; echo "got:$x"; sleep 0.3; exit 4' }, {
   pty = true, width = 77, height = 21,
