@@ -7,7 +7,7 @@
 use crate::abi::*;
 use crate::handle;
 use crate::queue;
-use crate::sys::errno;
+use crate::sys::{errno, retry_eintr};
 use libc::{c_char, c_int, c_uint, c_void};
 
 pub const UV_PROCESS_SETUID: c_uint = 1 << 0;
@@ -264,7 +264,7 @@ unsafe fn fork_exec(
     }
     // The child failed before exec: reap it now, it never became a process of ours.
     let mut status = 0;
-    while libc::waitpid(child, &mut status, 0) == -1 && errno() == libc::EINTR {}
+    retry_eintr(|| libc::waitpid(child, &mut status, 0));
     if r == std::mem::size_of::<c_int>() as isize {
         child_err
     } else {

@@ -1,5 +1,5 @@
-//! What every area shares about system calls: errno and the kernel's limit
-//! on an I/O vector.
+//! What every area shares about system calls: errno, the EINTR retry and
+//! the kernel's limit on an I/O vector.
 
 use libc::c_int;
 
@@ -11,4 +11,36 @@ pub const IOV_MAX: usize = 1024;
 pub fn errno() -> c_int {
     // SAFETY: __errno_location always returns this thread's errno slot.
     unsafe { *libc::__errno_location() }
+}
+
+/// Calls `f` again for as long as it fails (-1) with EINTR, and returns its
+/// first other result: the one loop for system calls a signal may interrupt.
+/// Not for close(2), where EINTR already means the descriptor is gone.
+pub fn retry_eintr<T: PartialEq + From<i8>>(mut f: impl FnMut() -> T) -> T {
+    loop {
+        let r = f();
+        if r != T::from(-1) || errno() != libc::EINTR {
+            return r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_eintr_retries_only_eintr() {
+        let mut calls = 0;
+        let r = retry_eintr(|| {
+            calls += 1;
+            // SAFETY: writing this thread's own errno slot.
+            unsafe {
+                *libc::__errno_location() = if calls < 3 { libc::EINTR } else { libc::EBADF }
+            };
+            -1isize
+        });
+        assert_eq!((r, calls, errno()), (-1, 3, libc::EBADF));
+        assert_eq!(retry_eintr(|| 7i32), 7);
+    }
 }
