@@ -6,10 +6,28 @@
 //! started them: a finished request is put on `write_completed_queue` and the
 //! stream's watcher is fed to the loop's pending phase, as libuv does.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+// Safety terms used in this file (and by tcp.rs and pipe.rs):
+// - A *live stream* is a uv_tcp_t, uv_pipe_t or uv_tty_t set up by `init`
+//   whose close callback has not run yet. Its memory and its loop stay valid
+//   until then: uv.h lets the user free a handle only from or after its
+//   close_cb, and close callbacks run only in uv_run's closing phase, which a
+//   user callback cannot reach (uv_run must not be called from a callback).
+//   So a stream stays live across every user callback made here, even one
+//   that closes it; code that must not go on after a close re-checks the
+//   descriptor, the callbacks or the CLOSING flag.
+// - A *pending request* is a uv_write_t, uv_connect_t or uv_shutdown_t
+//   accepted by this file whose callback has not been called: the user keeps
+//   it (and a write's buffers) alive until then (uv.h). `connect_req`,
+//   `shutdown_req` and the nodes of `write_queue` and `write_completed_queue`
+//   only ever point at pending requests of the stream.
+
 use crate::abi::*;
 use crate::error::UV_EOF;
-use crate::sys::errno;
 use crate::sys::IOV_MAX;
+use crate::sys::{errno, retry_eintr};
 use crate::watcher::{self, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::{alloc, handle, queue, req};
 use libc::{c_int, c_uint, c_void, size_t, ssize_t};
@@ -25,206 +43,301 @@ pub use crate::handle::{
 #[repr(C, align(8))]
 struct CmsgBuf([u8; 256]);
 
+/// # Safety
+/// `s` points to a live stream.
 unsafe fn flags(s: *const uv_stream_t) -> u32 {
-    (*s).h.flags
+    // SAFETY: `s` is live (contract).
+    unsafe { (*s).h.flags }
 }
 
 /// The stream flag bits only mean something on these handle types.
+///
+/// # Safety
+/// `s` points to a live handle of any type: only its uv_handle_t head is read.
 unsafe fn is_stream_type(s: *const uv_stream_t) -> bool {
-    matches!((*s).h.type_, UV_TCP | UV_NAMED_PIPE | UV_TTY)
+    // SAFETY: `type_` is in the head every handle starts with; `s` is live.
+    matches!(unsafe { (*s).h.type_ }, UV_TCP | UV_NAMED_PIPE | UV_TTY)
 }
 
+/// # Safety
+/// `s` points to a live stream.
 pub unsafe fn fd(s: *const uv_stream_t) -> c_int {
-    (*s).io_watcher.fd
+    // SAFETY: `s` is live (contract).
+    unsafe { (*s).io_watcher.fd }
 }
 
 /// libuv's `uv__stream_init`: a stream with no descriptor yet.
+///
+/// # Safety
+/// `loop_` is a live, initialised loop; `s` points to writable memory the
+/// size of the handle type `type_` (TCP, named pipe or tty), which the
+/// caller keeps until the handle's close callback.
 pub unsafe fn init(loop_: *mut uv_loop_t, s: *mut uv_stream_t, type_: uv_handle_type) {
-    handle::init(loop_, s as *mut uv_handle_t, type_);
-    (*s).read_cb = None;
-    (*s).alloc_cb = None;
-    (*s).connection_cb = None;
-    (*s).connect_req = std::ptr::null_mut();
-    (*s).shutdown_req = std::ptr::null_mut();
-    (*s).accepted_fd = -1;
-    (*s).queued_fds = std::ptr::null_mut();
-    (*s).delayed_error = 0;
-    queue::init(&mut (*s).write_queue);
-    queue::init(&mut (*s).write_completed_queue);
-    (*s).write_queue_size = 0;
-    if (*loop_).emfile_fd == -1 {
+    // SAFETY: `s` is writable and `loop_` live (contract); handle::init links
+    // the handle into the loop, which may keep it until close_cb.
+    unsafe {
+        handle::init(loop_, s as *mut uv_handle_t, type_);
+        (*s).read_cb = None;
+        (*s).alloc_cb = None;
+        (*s).connection_cb = None;
+        (*s).connect_req = std::ptr::null_mut();
+        (*s).shutdown_req = std::ptr::null_mut();
+        (*s).accepted_fd = -1;
+        (*s).queued_fds = std::ptr::null_mut();
+        (*s).delayed_error = 0;
+        queue::init(&mut (*s).write_queue);
+        queue::init(&mut (*s).write_completed_queue);
+        (*s).write_queue_size = 0;
+    }
+    // SAFETY: `loop_` is live (contract).
+    if unsafe { (*loop_).emfile_fd } == -1 {
         // The descriptor held in reserve for the EMFILE trick (see server_io).
-        let mut fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        // SAFETY: both paths are NUL-terminated literals.
+        let mut fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         if fd < 0 {
-            fd = libc::open(c"/".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            // SAFETY: as above.
+            fd = unsafe { libc::open(c"/".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         }
         if fd >= 0 {
-            (*loop_).emfile_fd = fd;
+            // SAFETY: `loop_` is live (contract).
+            unsafe { (*loop_).emfile_fd = fd };
         }
     }
-    watcher::init(&mut (*s).io_watcher, Some(stream_io), -1);
+    // SAFETY: the watcher is a field of `s`, writable (contract).
+    unsafe { watcher::init(&mut (*s).io_watcher, Some(stream_io), -1) };
 }
 
 /// libuv's `uv__stream_open`: gives the stream its descriptor. Used by tcp,
 /// pipe, tty and by uv_spawn for its stdio pipes.
+///
+/// # Safety
+/// `s` points to a live stream.
 pub unsafe fn open(s: *mut uv_stream_t, fd: c_int, add_flags: u32) -> c_int {
-    if !((*s).io_watcher.fd == -1 || (*s).io_watcher.fd == fd) {
-        return -libc::EBUSY;
-    }
-    (*s).h.flags |= add_flags;
-    if (*s).h.type_ == UV_TCP {
-        if flags(s) & TCP_NODELAY != 0 {
-            let e = crate::tcp::set_nodelay(fd, true);
-            if e != 0 {
-                return e;
+    // SAFETY: `s` is live (contract); a UV_TCP handle is a uv_tcp_t, but only
+    // the stream part is touched here.
+    unsafe {
+        if !((*s).io_watcher.fd == -1 || (*s).io_watcher.fd == fd) {
+            return -libc::EBUSY;
+        }
+        (*s).h.flags |= add_flags;
+        if (*s).h.type_ == UV_TCP {
+            if flags(s) & TCP_NODELAY != 0 {
+                let e = crate::tcp::set_nodelay(fd, true);
+                if e != 0 {
+                    return e;
+                }
+            }
+            if flags(s) & TCP_KEEPALIVE != 0 {
+                let e = crate::tcp::set_keepalive(fd, true, 60);
+                if e != 0 {
+                    return e;
+                }
             }
         }
-        if flags(s) & TCP_KEEPALIVE != 0 {
-            let e = crate::tcp::set_keepalive(fd, true, 60);
-            if e != 0 {
-                return e;
-            }
-        }
+        (*s).io_watcher.fd = fd;
     }
-    (*s).io_watcher.fd = fd;
     0
 }
 
+/// The descriptors received over IPC beyond `accepted_fd`; null when none.
+///
+/// # Safety
+/// `s` points to a live stream. A non-null result is the Box made by
+/// `queue_fd`, owned by the stream.
 unsafe fn queued(s: *mut uv_stream_t) -> *mut VecDeque<c_int> {
-    (*s).queued_fds as *mut VecDeque<c_int>
+    // SAFETY: `s` is live (contract).
+    unsafe { (*s).queued_fds as *mut VecDeque<c_int> }
 }
 
 /// libuv's `uv__stream_close`: stops everything and releases descriptors.
 /// Pending requests are cancelled later, in `destroy`.
+///
+/// # Safety
+/// `s` points to a live stream, being closed by uv_close.
 pub unsafe fn close(s: *mut uv_stream_t) {
-    let loop_ = (*s).h.loop_;
-    watcher::close(loop_, &mut (*s).io_watcher);
-    uv_read_stop(s);
-    handle::stop(s as *mut uv_handle_t);
-    (*s).h.flags &= !(READABLE | WRITABLE);
-    let fd = (*s).io_watcher.fd;
-    if fd != -1 {
-        // Never close stdio: nothing good comes from it.
-        if fd > libc::STDERR_FILENO {
-            libc::close(fd);
+    // SAFETY: `s` and its loop are live (contract); nothing here calls back
+    // into user code.
+    unsafe {
+        let loop_ = (*s).h.loop_;
+        watcher::close(loop_, &mut (*s).io_watcher);
+        uv_read_stop(s);
+        handle::stop(s as *mut uv_handle_t);
+        (*s).h.flags &= !(READABLE | WRITABLE);
+        let fd = (*s).io_watcher.fd;
+        if fd != -1 {
+            // Never close stdio: nothing good comes from it.
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+            (*s).io_watcher.fd = -1;
         }
-        (*s).io_watcher.fd = -1;
+        if (*s).accepted_fd != -1 {
+            libc::close((*s).accepted_fd);
+            (*s).accepted_fd = -1;
+        }
     }
-    if (*s).accepted_fd != -1 {
-        libc::close((*s).accepted_fd);
-        (*s).accepted_fd = -1;
-    }
-    let q = queued(s);
+    // SAFETY: `s` is live (contract).
+    let q = unsafe { queued(s) };
     if !q.is_null() {
-        (*s).queued_fds = std::ptr::null_mut();
-        for fd in Box::from_raw(q).into_iter() {
-            libc::close(fd);
+        // SAFETY: a non-null `queued_fds` is the stream's own Box from
+        // queue_fd; the field is cleared first so it is freed only once.
+        unsafe {
+            (*s).queued_fds = std::ptr::null_mut();
+            for fd in Box::from_raw(q).into_iter() {
+                libc::close(fd);
+            }
         }
     }
 }
 
 /// libuv's `uv__stream_destroy`, run when the close callback is due:
 /// requests still pending complete with UV_ECANCELED.
+///
+/// # Safety
+/// `s` points to a live, closed stream (CLOSED set, close_cb not yet run).
 pub unsafe fn destroy(s: *mut uv_stream_t) {
-    let cr = (*s).connect_req as *mut uv_connect_t;
-    if !cr.is_null() {
-        (*s).connect_req = std::ptr::null_mut();
-        req::unregister((*s).h.loop_);
-        if let Some(cb) = (*cr).cb {
-            cb(cr, -libc::ECANCELED);
+    // SAFETY: `s` is live (contract); a non-null `connect_req` is a pending
+    // request, valid until the callback below has been called.
+    unsafe {
+        let cr = (*s).connect_req as *mut uv_connect_t;
+        if !cr.is_null() {
+            (*s).connect_req = std::ptr::null_mut();
+            req::unregister((*s).h.loop_);
+            if let Some(cb) = (*cr).cb {
+                cb(cr, -libc::ECANCELED);
+            }
         }
     }
-    flush_write_queue(s, -libc::ECANCELED);
-    write_callbacks(s);
-    drain(s);
+    // SAFETY: `s` stays live across the connect callback (see the top).
+    unsafe {
+        flush_write_queue(s, -libc::ECANCELED);
+        write_callbacks(s);
+        drain(s);
+    }
 }
 
 /// Fails every queued write with `error`; callbacks run from write_callbacks.
+///
+/// # Safety
+/// `s` points to a live stream.
 pub unsafe fn flush_write_queue(s: *mut uv_stream_t, error: c_int) {
-    let head: *mut uv__queue = &mut (*s).write_queue;
-    while !queue::is_empty(head) {
-        let q = queue::head(head);
-        queue::remove(q);
-        let r = crate::container_of!(q, uv_write_t, queue);
-        (*r).error = error;
-        queue::insert_tail(&mut (*s).write_completed_queue, q);
+    // SAFETY: `s` is live (contract).
+    let head: *mut uv__queue = unsafe { &mut (*s).write_queue };
+    // SAFETY: every node of `write_queue` is the `queue` field of a pending
+    // uv_write_t (see the top), so container_of gives that request.
+    unsafe {
+        while !queue::is_empty(head) {
+            let q = queue::head(head);
+            queue::remove(q);
+            let r = crate::container_of!(q, uv_write_t, queue);
+            (*r).error = error;
+            queue::insert_tail(&mut (*s).write_completed_queue, q);
+        }
     }
 }
 
 /// The descriptor of a handle that can be sent over an IPC pipe.
+///
+/// # Safety
+/// `h` points to a live handle of any type.
 unsafe fn handle_fd(h: *const uv_handle_t) -> c_int {
-    match (*h).type_ {
-        UV_NAMED_PIPE | UV_TCP => (*(h as *const uv_stream_t)).io_watcher.fd,
-        UV_UDP => (*(h as *const uv_udp_t)).io_watcher.fd,
-        _ => -1,
+    // SAFETY: `h` is live (contract) and its type_ says which struct it is.
+    unsafe {
+        match (*h).type_ {
+            UV_NAMED_PIPE | UV_TCP => (*(h as *const uv_stream_t)).io_watcher.fd,
+            UV_UDP => (*(h as *const uv_udp_t)).io_watcher.fd,
+            _ => -1,
+        }
     }
 }
 
 fn accept_fd(fd: c_int) -> c_int {
-    loop {
-        let r = unsafe {
+    let r = retry_eintr(|| {
+        // SAFETY: null address and length pointers are allowed (no peer
+        // address wanted); a bad `fd` is an error, not undefined behaviour.
+        unsafe {
             libc::accept4(
                 fd,
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
                 libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
             )
-        };
-        if r >= 0 {
-            return r;
         }
-        let e = errno();
-        if e != libc::EINTR {
-            return -e;
-        }
+    });
+    if r >= 0 {
+        r
+    } else {
+        -errno()
     }
 }
 
 /// Out of descriptors: give up the reserved one, accept and drop every
 /// waiting connection (so clients see a close instead of hanging), then
 /// reserve a descriptor again.
+///
+/// # Safety
+/// `loop_` is a live loop.
 unsafe fn emfile_trick(loop_: *mut uv_loop_t, fd: c_int) -> c_int {
-    if (*loop_).emfile_fd == -1 {
-        return -libc::EMFILE;
+    // SAFETY: `loop_` is live (contract); `emfile_fd` is the loop's own
+    // reserve descriptor, closed once and forgotten.
+    unsafe {
+        if (*loop_).emfile_fd == -1 {
+            return -libc::EMFILE;
+        }
+        libc::close((*loop_).emfile_fd);
+        (*loop_).emfile_fd = -1;
     }
-    libc::close((*loop_).emfile_fd);
-    (*loop_).emfile_fd = -1;
     let err = loop {
         let r = accept_fd(fd);
         if r >= 0 {
-            libc::close(r);
+            // SAFETY: `r` was just accepted and is ours alone.
+            unsafe { libc::close(r) };
         } else if r != -libc::EINTR {
             break r;
         }
     };
-    let reserve = libc::open(c"/".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+    // SAFETY: a NUL-terminated literal.
+    let reserve = unsafe { libc::open(c"/".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if reserve >= 0 {
-        (*loop_).emfile_fd = reserve;
+        // SAFETY: `loop_` is live (contract).
+        unsafe { (*loop_).emfile_fd = reserve };
     }
     err
 }
 
 /// Readiness of a listening socket: one connection per event.
+///
+/// # Safety
+/// Called by the loop only: `loop_` is live and `w` is the `io_watcher` of a
+/// live stream that `uv_listen` made a server.
 pub unsafe extern "C" fn server_io(loop_: *mut uv_loop_t, w: *mut uv__io_t, _events: c_uint) {
-    let s = crate::container_of!(w, uv_stream_t, io_watcher);
-    if handle::is_closing(s as *const uv_handle_t) || (*s).accepted_fd != -1 {
+    // SAFETY: `w` is the io_watcher field of a live stream (contract).
+    let s = unsafe { crate::container_of!(w, uv_stream_t, io_watcher) };
+    // SAFETY: `s` is live.
+    if unsafe { handle::is_closing(s as *const uv_handle_t) || (*s).accepted_fd != -1 } {
         return;
     }
-    let lfd = (*w).fd;
+    // SAFETY: `w` is live (contract).
+    let lfd = unsafe { (*w).fd };
     let mut err = accept_fd(lfd);
     if err == -libc::EMFILE || err == -libc::ENFILE {
-        err = emfile_trick(loop_, lfd);
+        // SAFETY: `loop_` is live (contract).
+        err = unsafe { emfile_trick(loop_, lfd) };
     }
     if err < 0 {
         return;
     }
-    (*s).accepted_fd = err;
-    if let Some(cb) = (*s).connection_cb {
-        cb(s, 0);
-    }
-    if (*s).accepted_fd != -1 {
-        // Not accepted yet: stop accepting until uv_accept is called.
-        watcher::stop(loop_, w, POLLIN);
+    // SAFETY: `s` is live, and stays so across connection_cb (see the top);
+    // a close in the callback resets accepted_fd, so the watcher is left alone.
+    unsafe {
+        (*s).accepted_fd = err;
+        if let Some(cb) = (*s).connection_cb {
+            cb(s, 0);
+        }
+        if (*s).accepted_fd != -1 {
+            // Not accepted yet: stop accepting until uv_accept is called.
+            watcher::stop(loop_, w, POLLIN);
+        }
     }
 }
 
@@ -233,44 +346,49 @@ pub unsafe extern "C" fn uv_accept(server: *mut uv_stream_t, client: *mut uv_str
     if server.is_null() || client.is_null() {
         return -libc::EINVAL;
     }
-    if (*server).accepted_fd == -1 {
-        return -libc::EAGAIN;
-    }
-    let err = match (*client).h.type_ {
-        UV_NAMED_PIPE | UV_TCP => {
-            let e = open(client, (*server).accepted_fd, READABLE | WRITABLE);
-            if e != 0 {
-                libc::close((*server).accepted_fd);
+    // SAFETY: uv.h: `server` is a live listening stream and `client` a live
+    // handle initialised with the init function of its type (a UV_UDP client
+    // is a uv_udp_t); a non-null `queued_fds` is the server's own Box.
+    unsafe {
+        if (*server).accepted_fd == -1 {
+            return -libc::EAGAIN;
+        }
+        let err = match (*client).h.type_ {
+            UV_NAMED_PIPE | UV_TCP => {
+                let e = open(client, (*server).accepted_fd, READABLE | WRITABLE);
+                if e != 0 {
+                    libc::close((*server).accepted_fd);
+                }
+                e
             }
-            e
-        }
-        // A UDP socket passed over an IPC pipe.
-        UV_UDP => {
-            let e = crate::udp::uv_udp_open(client as *mut uv_udp_t, (*server).accepted_fd);
-            if e != 0 {
-                libc::close((*server).accepted_fd);
+            // A UDP socket passed over an IPC pipe.
+            UV_UDP => {
+                let e = crate::udp::uv_udp_open(client as *mut uv_udp_t, (*server).accepted_fd);
+                if e != 0 {
+                    libc::close((*server).accepted_fd);
+                }
+                e
             }
-            e
-        }
-        _ => return -libc::EINVAL,
-    };
-    if err == 0 {
-        (*client).h.flags |= BOUND;
-    }
-    let q = queued(server);
-    if !q.is_null() {
-        (*server).accepted_fd = (*q).pop_front().unwrap_or(-1);
-        if (*q).is_empty() {
-            (*server).queued_fds = std::ptr::null_mut();
-            drop(Box::from_raw(q));
-        }
-    } else {
-        (*server).accepted_fd = -1;
+            _ => return -libc::EINVAL,
+        };
         if err == 0 {
-            watcher::start((*server).h.loop_, &mut (*server).io_watcher, POLLIN);
+            (*client).h.flags |= BOUND;
         }
+        let q = queued(server);
+        if !q.is_null() {
+            (*server).accepted_fd = (*q).pop_front().unwrap_or(-1);
+            if (*q).is_empty() {
+                (*server).queued_fds = std::ptr::null_mut();
+                drop(Box::from_raw(q));
+            }
+        } else {
+            (*server).accepted_fd = -1;
+            if err == 0 {
+                watcher::start((*server).h.loop_, &mut (*server).io_watcher, POLLIN);
+            }
+        }
+        err
     }
-    err
 }
 
 #[no_mangle]
@@ -279,145 +397,210 @@ pub unsafe extern "C" fn uv_listen(
     backlog: c_int,
     cb: uv_connection_cb,
 ) -> c_int {
-    if s.is_null() || handle::is_closing(s as *const uv_handle_t) {
-        return -libc::EINVAL;
+    // SAFETY: uv.h: `s` is a live handle initialised by uv_tcp_init* or
+    // uv_pipe_init (other types are refused by their type_).
+    unsafe {
+        if s.is_null() || handle::is_closing(s as *const uv_handle_t) {
+            return -libc::EINVAL;
+        }
+        let err = match (*s).h.type_ {
+            UV_TCP => crate::tcp::listen(s, backlog, cb),
+            UV_NAMED_PIPE => crate::pipe::listen(s as *mut uv_pipe_t, backlog, cb),
+            _ => -libc::EINVAL,
+        };
+        if err == 0 {
+            handle::start(s as *mut uv_handle_t);
+        }
+        err
     }
-    let err = match (*s).h.type_ {
-        UV_TCP => crate::tcp::listen(s, backlog, cb),
-        UV_NAMED_PIPE => crate::pipe::listen(s as *mut uv_pipe_t, backlog, cb),
-        _ => -libc::EINVAL,
-    };
-    if err == 0 {
-        handle::start(s as *mut uv_handle_t);
-    }
-    err
 }
 
 /// All writes are done: stop waiting for POLLOUT and carry out a pending
 /// shutdown (or cancel it when the stream is closing).
+///
+/// # Safety
+/// `s` points to a live stream.
 unsafe fn drain(s: *mut uv_stream_t) {
-    let closing = (*s).h.flags & handle::CLOSING != 0;
-    if !closing {
-        watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLOUT);
-    }
-    let r = (*s).shutdown_req as *mut uv_shutdown_t;
-    if r.is_null() {
-        return;
-    }
-    if closing || flags(s) & SHUT == 0 {
-        (*s).shutdown_req = std::ptr::null_mut();
-        req::unregister((*s).h.loop_);
-        let err = if closing {
-            -libc::ECANCELED
-        } else if libc::shutdown(fd(s), libc::SHUT_WR) != 0 {
-            -errno()
-        } else {
-            (*s).h.flags |= SHUT;
-            0
-        };
-        if let Some(cb) = (*r).cb {
-            cb(r, err);
+    // SAFETY: `s` and its loop are live (contract); a non-null
+    // `shutdown_req` is a pending request, not touched after its callback.
+    unsafe {
+        let closing = (*s).h.flags & handle::CLOSING != 0;
+        if !closing {
+            watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLOUT);
+        }
+        let r = (*s).shutdown_req as *mut uv_shutdown_t;
+        if r.is_null() {
+            return;
+        }
+        if closing || flags(s) & SHUT == 0 {
+            (*s).shutdown_req = std::ptr::null_mut();
+            req::unregister((*s).h.loop_);
+            let err = if closing {
+                -libc::ECANCELED
+            } else if libc::shutdown(fd(s), libc::SHUT_WR) != 0 {
+                -errno()
+            } else {
+                (*s).h.flags |= SHUT;
+                0
+            };
+            if let Some(cb) = (*r).cb {
+                cb(r, err);
+            }
         }
     }
 }
 
+/// # Safety
+/// `bufs` points to `n` readable uv_buf_t.
 unsafe fn count_bufs(bufs: *const uv_buf_t, n: usize) -> usize {
-    (0..n).fold(0usize, |acc, i| acc.wrapping_add((*bufs.add(i)).len))
+    (0..n).fold(0usize, |acc, i| {
+        // SAFETY: every index is below `n` (contract).
+        acc.wrapping_add(unsafe { (*bufs.add(i)).len })
+    })
 }
 
 /// Bytes of `r` not written yet.
+///
+/// # Safety
+/// `r` is a pending write request whose `bufs` has not been freed.
 unsafe fn write_req_size(r: *const uv_write_t) -> usize {
-    let idx = (*r).write_index.min((*r).nbufs) as usize;
-    count_bufs((*r).bufs.add(idx), (*r).nbufs as usize - idx)
+    // SAFETY: `r` is pending (contract) and its `bufs` holds `nbufs` entries;
+    // `idx` is clamped to `nbufs`, so the rest of the array is in bounds.
+    unsafe {
+        let idx = (*r).write_index.min((*r).nbufs) as usize;
+        count_bufs((*r).bufs.add(idx), (*r).nbufs as usize - idx)
+    }
 }
 
 /// Accounts for `n` bytes of `r` written; true when `r` is complete.
+///
+/// # Safety
+/// `s` is a live stream and `r` a pending write of it, with `bufs` not
+/// freed; `n` is at most the bytes of `r` not written yet.
 unsafe fn write_req_update(s: *mut uv_stream_t, r: *mut uv_write_t, mut n: usize) -> bool {
-    (*s).write_queue_size = (*s).write_queue_size.saturating_sub(n);
-    let nbufs = (*r).nbufs as usize;
-    let mut i = (*r).write_index as usize;
-    while i < nbufs {
-        let b = (*r).bufs.add(i);
-        let len = n.min((*b).len);
-        if (*b).len != 0 {
-            (*b).base = (*b).base.add(len);
+    // SAFETY: `s` is live (contract).
+    unsafe { (*s).write_queue_size = (*s).write_queue_size.saturating_sub(n) };
+    // SAFETY: `r` is pending (contract): its `bufs` holds `nbufs` entries
+    // (the copy uv_write2 made) and `i` stays below `nbufs` when used. Each
+    // base moves by at most its buffer's length, so it stays in (or one past)
+    // the caller's buffer.
+    unsafe {
+        let nbufs = (*r).nbufs as usize;
+        let mut i = (*r).write_index as usize;
+        while i < nbufs {
+            let b = (*r).bufs.add(i);
+            let len = n.min((*b).len);
+            if (*b).len != 0 {
+                (*b).base = (*b).base.add(len);
+            }
+            (*b).len -= len;
+            n -= len;
+            if (*b).len == 0 {
+                i += 1;
+            }
+            if n == 0 {
+                break;
+            }
         }
-        (*b).len -= len;
-        n -= len;
-        if (*b).len == 0 {
-            i += 1;
-        }
-        if n == 0 {
-            break;
-        }
+        (*r).write_index = i as c_uint;
+        i == nbufs
     }
-    (*r).write_index = i as c_uint;
-    i == nbufs
 }
 
 /// Moves `r` to the completed queue; its callback runs in the pending phase.
+///
+/// # Safety
+/// `r` is a pending write on the `write_queue` of the live stream
+/// `(*r).handle`.
 unsafe fn write_req_finish(r: *mut uv_write_t) {
-    let s = (*r).handle;
-    queue::remove(&mut (*r).queue);
-    // On error the buffers stay until the callback, so that
-    // write_queue_size > 0 keeps telling the user to stop writing.
-    if (*r).error == 0 {
-        free_bufs(r);
+    // SAFETY: `r` is pending and its handle live (contract); its queue node
+    // moves from one of the stream's lists to the other.
+    unsafe {
+        let s = (*r).handle;
+        queue::remove(&mut (*r).queue);
+        // On error the buffers stay until the callback, so that
+        // write_queue_size > 0 keeps telling the user to stop writing.
+        if (*r).error == 0 {
+            free_bufs(r);
+        }
+        queue::insert_tail(&mut (*s).write_completed_queue, &mut (*r).queue);
+        watcher::feed((*s).h.loop_, &mut (*s).io_watcher);
     }
-    queue::insert_tail(&mut (*s).write_completed_queue, &mut (*r).queue);
-    watcher::feed((*s).h.loop_, &mut (*s).io_watcher);
 }
 
+/// # Safety
+/// `r` is a pending write whose `bufs` is its `bufsml` or a block from
+/// `alloc::malloc` not yet freed.
 unsafe fn free_bufs(r: *mut uv_write_t) {
-    if (*r).bufs != (*r).bufsml.as_mut_ptr() {
-        alloc::free((*r).bufs as *mut c_void);
+    // SAFETY: `r` is pending (contract); a `bufs` other than `bufsml` is the
+    // block uv_write2 allocated, freed here once (the field is nulled).
+    unsafe {
+        if (*r).bufs != (*r).bufsml.as_mut_ptr() {
+            alloc::free((*r).bufs as *mut c_void);
+        }
+        (*r).bufs = std::ptr::null_mut();
     }
-    (*r).bufs = std::ptr::null_mut();
 }
 
 /// One write(v)/sendmsg: bytes written, or a negative error (UV_EAGAIN when
 /// the kernel buffer is full).
+///
+/// # Safety
+/// `s` is a live stream; `bufs` points to `nbufs` >= 1 uv_buf_t, each
+/// describing readable memory; `send_handle` is null or a live handle.
 unsafe fn write_some(
     s: *mut uv_stream_t,
     bufs: *const uv_buf_t,
     nbufs: usize,
     send_handle: *mut uv_stream_t,
 ) -> ssize_t {
+    // uv_buf_t is declared with struct iovec's layout on Unix (uv/unix.h), so
+    // the array goes to the kernel as it is; the kernel only reads it.
     let iov = bufs as *mut libc::iovec;
     let iovcnt = nbufs.min(IOV_MAX);
+    // SAFETY: `s` is live (contract).
+    let sfd = unsafe { fd(s) };
     let n = if !send_handle.is_null() {
-        if handle::is_closing(send_handle as *const uv_handle_t) {
+        // SAFETY: a non-null `send_handle` is a live handle (contract).
+        if unsafe { handle::is_closing(send_handle as *const uv_handle_t) } {
             return -libc::EBADF as ssize_t;
         }
-        let fd_to_send = handle_fd(send_handle as *const uv_handle_t);
+        // SAFETY: as above.
+        let fd_to_send = unsafe { handle_fd(send_handle as *const uv_handle_t) };
         let mut cmsg = CmsgBuf([0; 256]);
-        let mut msg: libc::msghdr = std::mem::zeroed();
+        // SAFETY: msghdr is plain C data; all zeroes is a valid value.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
         msg.msg_iov = iov;
         msg.msg_iovlen = iovcnt;
         msg.msg_control = cmsg.0.as_mut_ptr() as *mut c_void;
-        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) as usize;
-        let hdr = libc::CMSG_FIRSTHDR(&msg);
-        (*hdr).cmsg_level = libc::SOL_SOCKET;
-        (*hdr).cmsg_type = libc::SCM_RIGHTS;
-        (*hdr).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(hdr) as *mut c_int, fd_to_send);
-        loop {
-            let n = libc::sendmsg(fd(s), &msg, 0);
-            if n != -1 || errno() != libc::EINTR {
-                break n;
-            }
+        // SAFETY: CMSG_SPACE is arithmetic on its argument.
+        msg.msg_controllen =
+            unsafe { libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) } as usize;
+        // SAFETY: msg_control points to `cmsg`, 8-aligned and larger than
+        // msg_controllen, so CMSG_FIRSTHDR gives a non-null header in it and
+        // CMSG_DATA room for one int after it.
+        unsafe {
+            let hdr = libc::CMSG_FIRSTHDR(&msg);
+            (*hdr).cmsg_level = libc::SOL_SOCKET;
+            (*hdr).cmsg_type = libc::SCM_RIGHTS;
+            (*hdr).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(hdr) as *mut c_int, fd_to_send);
         }
+        // SAFETY: `msg` points to `iovcnt` readable buffers (contract) and to
+        // the control message built above, all alive for the call.
+        retry_eintr(|| unsafe { libc::sendmsg(sfd, &msg, 0) })
     } else {
-        loop {
-            let n = if iovcnt == 1 {
-                libc::write(fd(s), (*iov).iov_base, (*iov).iov_len)
+        retry_eintr(|| {
+            if iovcnt == 1 {
+                // SAFETY: `iov` has at least one entry, a readable buffer
+                // (contract).
+                unsafe { libc::write(sfd, (*iov).iov_base, (*iov).iov_len) }
             } else {
-                libc::writev(fd(s), iov, iovcnt as c_int)
-            };
-            if n != -1 || errno() != libc::EINTR {
-                break n;
+                // SAFETY: `iov` has `iovcnt` entries of readable buffers
+                // (contract).
+                unsafe { libc::writev(sfd, iov, iovcnt as c_int) }
             }
-        }
+        })
     };
     if n >= 0 {
         return n;
@@ -430,177 +613,250 @@ unsafe fn write_some(
 }
 
 /// Writes queued requests until the kernel pushes back.
+///
+/// # Safety
+/// `s` points to a live stream.
 unsafe fn write_queue(s: *mut uv_stream_t) {
-    let loop_ = (*s).h.loop_;
+    // SAFETY: `s` is live (contract).
+    let loop_ = unsafe { (*s).h.loop_ };
     // Bounded so that a fast reader cannot starve the loop.
     let mut count = 32;
-    loop {
-        let head: *mut uv__queue = &mut (*s).write_queue;
-        if queue::is_empty(head) {
-            return;
-        }
-        let r = crate::container_of!(queue::head(head), uv_write_t, queue);
-        let idx = (*r).write_index as usize;
-        let n = write_some(
-            s,
-            (*r).bufs.add(idx),
-            ((*r).nbufs as usize).saturating_sub(idx),
-            (*r).send_handle,
-        );
-        if n >= 0 {
-            // A partial write must not send the handle twice.
-            (*r).send_handle = std::ptr::null_mut();
-            if write_req_update(s, r, n as usize) {
-                write_req_finish(r);
-                if count > 0 {
-                    count -= 1;
-                    continue;
-                }
+    // SAFETY: `s` is live and no user code runs here. Each queued node is the
+    // `queue` field of a pending write of `s` (see the top) whose `bufs` holds
+    // `nbufs` entries, and its write_index is below nbufs (a request reaching
+    // nbufs leaves the queue in write_req_finish): write_some gets >= 1 buffer.
+    unsafe {
+        loop {
+            let head: *mut uv__queue = &mut (*s).write_queue;
+            if queue::is_empty(head) {
                 return;
             }
-        } else if n != -libc::EAGAIN as ssize_t {
-            (*r).error = n as c_int;
-            write_req_finish(r);
-            watcher::stop(loop_, &mut (*s).io_watcher, POLLOUT);
+            let r = crate::container_of!(queue::head(head), uv_write_t, queue);
+            let idx = (*r).write_index as usize;
+            let n = write_some(
+                s,
+                (*r).bufs.add(idx),
+                ((*r).nbufs as usize).saturating_sub(idx),
+                (*r).send_handle,
+            );
+            if n >= 0 {
+                // A partial write must not send the handle twice.
+                (*r).send_handle = std::ptr::null_mut();
+                if write_req_update(s, r, n as usize) {
+                    write_req_finish(r);
+                    if count > 0 {
+                        count -= 1;
+                        continue;
+                    }
+                    return;
+                }
+            } else if n != -libc::EAGAIN as ssize_t {
+                (*r).error = n as c_int;
+                write_req_finish(r);
+                watcher::stop(loop_, &mut (*s).io_watcher, POLLOUT);
+                return;
+            }
+            if flags(s) & BLOCKING_WRITES != 0 {
+                continue;
+            }
+            watcher::start(loop_, &mut (*s).io_watcher, POLLOUT);
             return;
         }
-        if flags(s) & BLOCKING_WRITES != 0 {
-            continue;
-        }
-        watcher::start(loop_, &mut (*s).io_watcher, POLLOUT);
-        return;
     }
 }
 
 /// Runs the callbacks of completed writes, in order.
+///
+/// # Safety
+/// `s` points to a live stream.
 unsafe fn write_callbacks(s: *mut uv_stream_t) {
-    let done: *mut uv__queue = &mut (*s).write_completed_queue;
-    if queue::is_empty(done) {
+    // SAFETY: `s` is live (contract).
+    let done: *mut uv__queue = unsafe { &mut (*s).write_completed_queue };
+    // SAFETY: `done` is the stream's list head.
+    if unsafe { queue::is_empty(done) } {
         return;
     }
-    queue::drain(done, |q| {
-        let r = crate::container_of!(q, uv_write_t, queue);
-        req::unregister((*s).h.loop_);
-        if !(*r).bufs.is_null() {
-            (*s).write_queue_size = (*s).write_queue_size.saturating_sub(write_req_size(r));
-            free_bufs(r);
-        }
-        if let Some(cb) = (*r).cb {
-            cb(r, (*r).error);
-        }
-    });
-}
-
-unsafe fn call_read_cb(s: *mut uv_stream_t, nread: ssize_t, buf: *const uv_buf_t) {
-    if let Some(cb) = (*s).read_cb {
-        cb(s, nread, buf);
+    // SAFETY: `done` is the stream's list; drain unlinks each node before
+    // the closure sees it, so user callbacks may change the lists freely.
+    // Each node is the `queue` field of a pending write of `s`, pending until
+    // its callback below; `s` stays live across the callbacks (see the top).
+    unsafe {
+        queue::drain(done, |q| {
+            let r = crate::container_of!(q, uv_write_t, queue);
+            req::unregister((*s).h.loop_);
+            if !(*r).bufs.is_null() {
+                (*s).write_queue_size = (*s).write_queue_size.saturating_sub(write_req_size(r));
+                free_bufs(r);
+            }
+            if let Some(cb) = (*r).cb {
+                cb(r, (*r).error);
+            }
+        });
     }
 }
 
+/// # Safety
+/// `s` is a live stream; `buf` is null or points to a uv_buf_t valid for
+/// the call.
+unsafe fn call_read_cb(s: *mut uv_stream_t, nread: ssize_t, buf: *const uv_buf_t) {
+    // SAFETY: `s` is live (contract).
+    if let Some(cb) = unsafe { (*s).read_cb } {
+        // SAFETY: the callback the user registered with uv_read_start, given
+        // the stream and a buffer valid for the call (contract).
+        unsafe { cb(s, nread, buf) };
+    }
+}
+
+/// # Safety
+/// As for `call_read_cb`.
 unsafe fn eof(s: *mut uv_stream_t, buf: *const uv_buf_t) {
-    (*s).h.flags |= READ_EOF;
-    (*s).h.flags &= !READING;
-    watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
-    handle::stop(s as *mut uv_handle_t);
-    call_read_cb(s, UV_EOF as ssize_t, buf);
+    // SAFETY: `s` and its loop are live (contract).
+    unsafe {
+        (*s).h.flags |= READ_EOF;
+        (*s).h.flags &= !READING;
+        watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
+        handle::stop(s as *mut uv_handle_t);
+        call_read_cb(s, UV_EOF as ssize_t, buf);
+    }
 }
 
 /// Keeps a descriptor received over IPC until uv_accept takes it.
+///
+/// # Safety
+/// `s` points to a live stream.
 unsafe fn queue_fd(s: *mut uv_stream_t, fd: c_int) {
-    if (*s).accepted_fd == -1 {
-        (*s).accepted_fd = fd;
-        return;
+    // SAFETY: `s` is live (contract).
+    unsafe {
+        if (*s).accepted_fd == -1 {
+            (*s).accepted_fd = fd;
+            return;
+        }
     }
-    let mut q = queued(s);
+    // SAFETY: `s` is live (contract).
+    let mut q = unsafe { queued(s) };
     if q.is_null() {
         q = Box::into_raw(Box::new(VecDeque::with_capacity(8)));
-        (*s).queued_fds = q as *mut c_void;
+        // SAFETY: `s` is live; the stream owns the Box from here (freed by
+        // uv_accept or close).
+        unsafe { (*s).queued_fds = q as *mut c_void };
     }
-    (*q).push_back(fd);
+    // SAFETY: `q` is the stream's Box, and no other reference to it exists.
+    unsafe { (*q).push_back(fd) };
 }
 
+/// # Safety
+/// `s` is a live stream; `msg` points to a msghdr just filled by recvmsg,
+/// whose msg_control/msg_controllen describe a live, 8-aligned buffer.
 unsafe fn recv_fds(s: *mut uv_stream_t, msg: *mut libc::msghdr) {
-    let mut c = libc::CMSG_FIRSTHDR(msg);
-    while !c.is_null() {
-        if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-            let data = libc::CMSG_DATA(c);
-            let bytes = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
-            let n = bytes / std::mem::size_of::<c_int>();
-            for i in 0..n {
-                let fd = std::ptr::read_unaligned((data as *const c_int).add(i));
-                queue_fd(s, fd);
+    // SAFETY: the kernel wrote complete headers within msg_controllen;
+    // CMSG_FIRSTHDR/CMSG_NXTHDR return null instead of going past it, and an
+    // SCM_RIGHTS payload holds cmsg_len - CMSG_LEN(0) bytes of descriptors.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(c);
+                let bytes = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
+                let n = bytes / std::mem::size_of::<c_int>();
+                for i in 0..n {
+                    let fd = std::ptr::read_unaligned((data as *const c_int).add(i));
+                    queue_fd(s, fd);
+                }
             }
+            c = libc::CMSG_NXTHDR(msg, c);
         }
-        c = libc::CMSG_NXTHDR(msg, c);
     }
 }
 
 /// Reads until EAGAIN, a short read, EOF, or the user stops reading.
+///
+/// # Safety
+/// `s` points to a live stream.
 unsafe fn read(s: *mut uv_stream_t) {
-    (*s).h.flags &= !READ_PARTIAL;
-    let is_ipc = (*s).h.type_ == UV_NAMED_PIPE && (*(s as *mut uv_pipe_t)).ipc != 0;
+    // SAFETY: `s` is live (contract); a UV_NAMED_PIPE handle is a uv_pipe_t.
+    let is_ipc = unsafe {
+        (*s).h.flags &= !READ_PARTIAL;
+        (*s).h.type_ == UV_NAMED_PIPE && (*(s as *mut uv_pipe_t)).ipc != 0
+    };
     // Bounded so that a fast writer cannot starve the loop.
     let mut count = 32;
-    while count > 0 && (*s).read_cb.is_some() && flags(s) & READING != 0 {
+    // SAFETY: `s` is live, also after the user callbacks below (see the top).
+    while count > 0 && unsafe { (*s).read_cb.is_some() && flags(s) & READING != 0 } {
         count -= 1;
         let mut buf = uv_buf_t {
             base: std::ptr::null_mut(),
             len: 0,
         };
-        if let Some(alloc_cb) = (*s).alloc_cb {
-            alloc_cb(s as *mut uv_handle_t, 64 * 1024, &mut buf);
+        // SAFETY: `s` is live; `buf` is a local the callback fills in.
+        if let Some(alloc_cb) = unsafe { (*s).alloc_cb } {
+            // SAFETY: the user's alloc_cb with its stream and a local buffer.
+            unsafe { alloc_cb(s as *mut uv_handle_t, 64 * 1024, &mut buf) };
         }
         if buf.base.is_null() || buf.len == 0 {
-            call_read_cb(s, -libc::ENOBUFS as ssize_t, &buf);
+            // SAFETY: `s` is live; `buf` is a local.
+            unsafe { call_read_cb(s, -libc::ENOBUFS as ssize_t, &buf) };
             return;
         }
+        // SAFETY: `s` is live.
+        let sfd = unsafe { fd(s) };
         let mut cmsg = CmsgBuf([0; 256]);
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        let nread = loop {
-            let n = if is_ipc {
+        // SAFETY: msghdr is plain C data; all zeroes is a valid value.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        let nread = retry_eintr(|| {
+            if is_ipc {
+                // uv_buf_t has struct iovec's layout (uv/unix.h).
                 msg.msg_iov = &mut buf as *mut uv_buf_t as *mut libc::iovec;
                 msg.msg_iovlen = 1;
                 msg.msg_control = cmsg.0.as_mut_ptr() as *mut c_void;
                 msg.msg_controllen = cmsg.0.len();
-                libc::recvmsg(fd(s), &mut msg, libc::MSG_CMSG_CLOEXEC)
+                // SAFETY: `msg` points to the user's buffer (alloc_cb gave
+                // `buf.len` writable bytes at `buf.base`) and to `cmsg`.
+                unsafe { libc::recvmsg(sfd, &mut msg, libc::MSG_CMSG_CLOEXEC) }
             } else {
-                libc::read(fd(s), buf.base as *mut c_void, buf.len)
-            };
-            if n >= 0 || errno() != libc::EINTR {
-                break n;
+                // SAFETY: alloc_cb gave `buf.len` writable bytes at `buf.base`.
+                unsafe { libc::read(sfd, buf.base as *mut c_void, buf.len) }
             }
-        };
+        });
         if nread < 0 {
             let e = errno();
-            if e == libc::EAGAIN || e == libc::EWOULDBLOCK {
-                if flags(s) & READING != 0 {
-                    watcher::start((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
-                }
-                call_read_cb(s, 0, &buf);
-            } else {
-                // The user is expected to close the stream now.
-                (*s).h.flags &= !(READABLE | WRITABLE);
-                call_read_cb(s, -e as ssize_t, &buf);
-                if flags(s) & READING != 0 {
-                    (*s).h.flags &= !READING;
-                    watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
-                    handle::stop(s as *mut uv_handle_t);
+            // SAFETY: `s` and its loop are live; `buf` is a local. Flags are
+            // re-read after read_cb, which may have stopped or closed `s`.
+            unsafe {
+                if e == libc::EAGAIN || e == libc::EWOULDBLOCK {
+                    if flags(s) & READING != 0 {
+                        watcher::start((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
+                    }
+                    call_read_cb(s, 0, &buf);
+                } else {
+                    // The user is expected to close the stream now.
+                    (*s).h.flags &= !(READABLE | WRITABLE);
+                    call_read_cb(s, -e as ssize_t, &buf);
+                    if flags(s) & READING != 0 {
+                        (*s).h.flags &= !READING;
+                        watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
+                        handle::stop(s as *mut uv_handle_t);
+                    }
                 }
             }
             return;
         }
         if nread == 0 {
-            eof(s, &buf);
+            // SAFETY: `s` is live; `buf` is a local.
+            unsafe { eof(s, &buf) };
             return;
         }
         let buflen = buf.len as ssize_t;
         if is_ipc {
-            recv_fds(s, &mut msg);
+            // SAFETY: `s` is live; recvmsg just filled `msg`, whose control
+            // buffer `cmsg` is 8-aligned and alive.
+            unsafe { recv_fds(s, &mut msg) };
         }
-        call_read_cb(s, nread, &buf);
+        // SAFETY: `s` is live; `buf` is a local.
+        unsafe { call_read_cb(s, nread, &buf) };
         if nread < buflen {
             // Nothing more to read for now.
-            (*s).h.flags |= READ_PARTIAL;
+            // SAFETY: `s` is live after read_cb (see the top).
+            unsafe { (*s).h.flags |= READ_PARTIAL };
             return;
         }
     }
@@ -608,104 +864,129 @@ unsafe fn read(s: *mut uv_stream_t) {
 
 /// The watcher callback of a connected (or connecting) stream; also what
 /// the pending phase calls for fed write/connect/shutdown completions.
+///
+/// # Safety
+/// Called by the loop only: `w` is the `io_watcher` of a live stream.
 unsafe extern "C" fn stream_io(_loop: *mut uv_loop_t, w: *mut uv__io_t, events: c_uint) {
-    let s = crate::container_of!(w, uv_stream_t, io_watcher);
-    if !(*s).connect_req.is_null() {
-        connect_done(s);
-        return;
-    }
-    if fd(s) < 0 {
-        return;
-    }
-    // POLLHUP may come with data still to read: read first.
-    if events & (POLLIN | POLLERR | POLLHUP) != 0 {
-        read(s);
-    }
-    if fd(s) == -1 {
-        return; // read_cb closed the stream
-    }
-    // A hangup after a short read and no EOF yet: that was the last data.
-    if events & POLLHUP != 0
-        && flags(s) & READING != 0
-        && flags(s) & READ_PARTIAL != 0
-        && flags(s) & READ_EOF == 0
-    {
-        let buf = uv_buf_t {
-            base: std::ptr::null_mut(),
-            len: 0,
-        };
-        eof(s, &buf);
-    }
-    if fd(s) == -1 {
-        return;
-    }
-    if events & (POLLOUT | POLLERR | POLLHUP) != 0 {
-        write_queue(s);
-        write_callbacks(s);
-        if queue::is_empty(&(*s).write_queue) {
-            drain(s);
+    // SAFETY: `w` is the io_watcher field of a live stream (contract).
+    let s = unsafe { crate::container_of!(w, uv_stream_t, io_watcher) };
+    // SAFETY: `s` is live, and stays so across the user callbacks that
+    // read, connect_done and write_callbacks make (see the top); a close in
+    // one of them sets the descriptor to -1, checked after each step.
+    unsafe {
+        if !(*s).connect_req.is_null() {
+            connect_done(s);
+            return;
+        }
+        if fd(s) < 0 {
+            return;
+        }
+        // POLLHUP may come with data still to read: read first.
+        if events & (POLLIN | POLLERR | POLLHUP) != 0 {
+            read(s);
+        }
+        if fd(s) == -1 {
+            return; // read_cb closed the stream
+        }
+        // A hangup after a short read and no EOF yet: that was the last data.
+        if events & POLLHUP != 0
+            && flags(s) & READING != 0
+            && flags(s) & READ_PARTIAL != 0
+            && flags(s) & READ_EOF == 0
+        {
+            let buf = uv_buf_t {
+                base: std::ptr::null_mut(),
+                len: 0,
+            };
+            eof(s, &buf);
+        }
+        if fd(s) == -1 {
+            return;
+        }
+        if events & (POLLOUT | POLLERR | POLLHUP) != 0 {
+            write_queue(s);
+            write_callbacks(s);
+            if queue::is_empty(&(*s).write_queue) {
+                drain(s);
+            }
         }
     }
 }
 
 /// The outcome of a non-blocking connect (or an error delayed to this turn).
+///
+/// # Safety
+/// `s` is a live stream with a non-null `connect_req`.
 unsafe fn connect_done(s: *mut uv_stream_t) {
-    let r = (*s).connect_req as *mut uv_connect_t;
-    let error = if (*s).delayed_error != 0 {
-        let e = (*s).delayed_error;
-        (*s).delayed_error = 0;
-        e
-    } else {
-        let mut e: c_int = 0;
-        let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-        libc::getsockopt(
-            fd(s),
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            &mut e as *mut c_int as *mut c_void,
-            &mut len,
-        );
-        -e
-    };
-    if error == -libc::EINPROGRESS {
-        return;
-    }
-    (*s).connect_req = std::ptr::null_mut();
-    req::unregister((*s).h.loop_);
-    if error < 0 || queue::is_empty(&(*s).write_queue) {
-        watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLOUT);
-    }
-    if let Some(cb) = (*r).cb {
-        cb(r, error);
-    }
-    if fd(s) == -1 {
-        return;
-    }
-    if error < 0 {
-        flush_write_queue(s, -libc::ECANCELED);
-        write_callbacks(s);
+    // SAFETY: `s` is live (contract), also after the connect callback (see
+    // the top); `connect_req` is pending until that callback and `r` is not
+    // used after it; getsockopt writes one int into a local of that size.
+    unsafe {
+        let r = (*s).connect_req as *mut uv_connect_t;
+        let error = if (*s).delayed_error != 0 {
+            let e = (*s).delayed_error;
+            (*s).delayed_error = 0;
+            e
+        } else {
+            let mut e: c_int = 0;
+            let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+            libc::getsockopt(
+                fd(s),
+                libc::SOL_SOCKET,
+                libc::SO_ERROR,
+                &mut e as *mut c_int as *mut c_void,
+                &mut len,
+            );
+            -e
+        };
+        if error == -libc::EINPROGRESS {
+            return;
+        }
+        (*s).connect_req = std::ptr::null_mut();
+        req::unregister((*s).h.loop_);
+        if error < 0 || queue::is_empty(&(*s).write_queue) {
+            watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLOUT);
+        }
+        if let Some(cb) = (*r).cb {
+            cb(r, error);
+        }
+        if fd(s) == -1 {
+            return;
+        }
+        if error < 0 {
+            flush_write_queue(s, -libc::ECANCELED);
+            write_callbacks(s);
+        }
     }
 }
 
 /// Registers a connect request and waits for POLLOUT; a `delayed_error`
 /// already set is delivered from the pending phase.
+///
+/// # Safety
+/// `s` is a live stream without a pending connect; `r` points to a
+/// uv_connect_t the user keeps until its callback (uv.h).
 pub unsafe fn start_connect(
     s: *mut uv_stream_t,
     r: *mut uv_connect_t,
     cb: Option<unsafe extern "C" fn(*mut uv_connect_t, c_int)>,
     watch: bool,
 ) {
-    let loop_ = (*s).h.loop_;
-    req::init(loop_, r as *mut uv_req_t, UV_CONNECT);
-    (*r).cb = cb;
-    (*r).handle = s;
-    queue::init(&mut (*r).queue);
-    (*s).connect_req = r as *mut c_void;
-    if watch {
-        watcher::start(loop_, &mut (*s).io_watcher, POLLOUT);
-    }
-    if (*s).delayed_error != 0 {
-        watcher::feed(loop_, &mut (*s).io_watcher);
+    // SAFETY: `s`, its loop and `r` are valid (contract); `r` becomes the
+    // stream's pending connect request.
+    unsafe {
+        let loop_ = (*s).h.loop_;
+        req::init(loop_, r as *mut uv_req_t, UV_CONNECT);
+        (*r).cb = cb;
+        (*r).handle = s;
+        queue::init(&mut (*r).queue);
+        (*s).connect_req = r as *mut c_void;
+        if watch {
+            watcher::start(loop_, &mut (*s).io_watcher, POLLOUT);
+        }
+        if (*s).delayed_error != 0 {
+            watcher::feed(loop_, &mut (*s).io_watcher);
+        }
     }
 }
 
@@ -715,28 +996,35 @@ pub unsafe extern "C" fn uv_shutdown(
     s: *mut uv_stream_t,
     cb: Option<unsafe extern "C" fn(*mut uv_shutdown_t, c_int)>,
 ) -> c_int {
-    if r.is_null() || s.is_null() || !is_stream_type(s) {
-        return -libc::EINVAL;
-    }
-    if flags(s) & WRITABLE == 0
-        || flags(s) & SHUT != 0
-        || !(*s).shutdown_req.is_null()
-        || handle::is_closing(s as *const uv_handle_t)
-    {
-        return -libc::ENOTCONN;
-    }
-    // shutdown(2) itself happens in drain, once every queued write is out.
-    req::init((*s).h.loop_, r as *mut uv_req_t, UV_SHUTDOWN);
-    (*r).handle = s;
-    (*r).cb = cb;
-    (*s).shutdown_req = r as *mut c_void;
-    (*s).h.flags &= !WRITABLE;
-    if queue::is_empty(&(*s).write_queue) {
-        watcher::feed((*s).h.loop_, &mut (*s).io_watcher);
+    // SAFETY: uv.h: `s` is a live handle (a stream once its type_ is
+    // checked) and `r` a uv_shutdown_t the user keeps until its callback.
+    unsafe {
+        if r.is_null() || s.is_null() || !is_stream_type(s) {
+            return -libc::EINVAL;
+        }
+        if flags(s) & WRITABLE == 0
+            || flags(s) & SHUT != 0
+            || !(*s).shutdown_req.is_null()
+            || handle::is_closing(s as *const uv_handle_t)
+        {
+            return -libc::ENOTCONN;
+        }
+        // shutdown(2) itself happens in drain, once every queued write is out.
+        req::init((*s).h.loop_, r as *mut uv_req_t, UV_SHUTDOWN);
+        (*r).handle = s;
+        (*r).cb = cb;
+        (*s).shutdown_req = r as *mut c_void;
+        (*s).h.flags &= !WRITABLE;
+        if queue::is_empty(&(*s).write_queue) {
+            watcher::feed((*s).h.loop_, &mut (*s).io_watcher);
+        }
     }
     0
 }
 
+/// # Safety
+/// `s` points to a live handle of any type (its type is checked first);
+/// `send_handle` is null or a live handle.
 unsafe fn check_before_write(
     s: *mut uv_stream_t,
     nbufs: c_uint,
@@ -745,21 +1033,26 @@ unsafe fn check_before_write(
     if nbufs == 0 {
         return -libc::EINVAL;
     }
-    if !is_stream_type(s) {
-        return -libc::EINVAL;
-    }
-    if fd(s) < 0 {
-        return -libc::EBADF;
-    }
-    if flags(s) & WRITABLE == 0 {
-        return -libc::EPIPE;
-    }
-    if !send_handle.is_null() {
-        if (*s).h.type_ != UV_NAMED_PIPE || (*(s as *mut uv_pipe_t)).ipc == 0 {
+    // SAFETY: `s` is a live handle (contract) and, past the type check, a
+    // stream; a UV_NAMED_PIPE handle is a uv_pipe_t. `send_handle` is null
+    // or live (contract).
+    unsafe {
+        if !is_stream_type(s) {
             return -libc::EINVAL;
         }
-        if handle_fd(send_handle as *const uv_handle_t) < 0 {
+        if fd(s) < 0 {
             return -libc::EBADF;
+        }
+        if flags(s) & WRITABLE == 0 {
+            return -libc::EPIPE;
+        }
+        if !send_handle.is_null() {
+            if (*s).h.type_ != UV_NAMED_PIPE || (*(s as *mut uv_pipe_t)).ipc == 0 {
+                return -libc::EINVAL;
+            }
+            if handle_fd(send_handle as *const uv_handle_t) < 0 {
+                return -libc::EBADF;
+            }
         }
     }
     0
@@ -777,38 +1070,47 @@ pub unsafe extern "C" fn uv_write2(
     if r.is_null() || s.is_null() || bufs.is_null() {
         return -libc::EINVAL;
     }
-    let err = check_before_write(s, nbufs, send_handle);
+    // SAFETY: uv.h: `s` is a live handle, `send_handle` null or a live
+    // handle.
+    let err = unsafe { check_before_write(s, nbufs, send_handle) };
     if err < 0 {
         return err;
     }
-    // write_queue_size > 0 with an empty queue means failed writes await
-    // their callbacks: do not try the socket again before that.
-    let empty_queue = (*s).write_queue_size == 0;
-    let n = nbufs as usize;
-    let mut dst = (*r).bufsml.as_mut_ptr();
-    if n > (*r).bufsml.len() {
-        dst = alloc::malloc(n * std::mem::size_of::<uv_buf_t>()) as *mut uv_buf_t;
-        if dst.is_null() {
-            return -libc::ENOMEM;
+    // SAFETY: uv.h: `s` is a live stream (checked above), `r` a uv_write_t
+    // the user keeps until its callback, `bufs` an array of `nbufs` buffers
+    // whose memory stays valid until then. `dst` has room for `n` entries:
+    // `bufsml` when they fit, else the block allocated here (freed by
+    // free_bufs).
+    unsafe {
+        // write_queue_size > 0 with an empty queue means failed writes await
+        // their callbacks: do not try the socket again before that.
+        let empty_queue = (*s).write_queue_size == 0;
+        let n = nbufs as usize;
+        let mut dst = (*r).bufsml.as_mut_ptr();
+        if n > (*r).bufsml.len() {
+            dst = alloc::malloc(n * std::mem::size_of::<uv_buf_t>()) as *mut uv_buf_t;
+            if dst.is_null() {
+                return -libc::ENOMEM;
+            }
         }
-    }
-    req::init((*s).h.loop_, r as *mut uv_req_t, UV_WRITE);
-    (*r).cb = cb;
-    (*r).handle = s;
-    (*r).error = 0;
-    (*r).send_handle = send_handle;
-    std::ptr::copy_nonoverlapping(bufs, dst, n);
-    (*r).bufs = dst;
-    (*r).nbufs = nbufs;
-    (*r).write_index = 0;
-    (*s).write_queue_size += count_bufs(bufs, n);
-    queue::insert_tail(&mut (*s).write_queue, &mut (*r).queue);
-    if !(*s).connect_req.is_null() {
-        // Still connecting: the writes start once connected.
-    } else if empty_queue {
-        write_queue(s);
-    } else {
-        watcher::start((*s).h.loop_, &mut (*s).io_watcher, POLLOUT);
+        req::init((*s).h.loop_, r as *mut uv_req_t, UV_WRITE);
+        (*r).cb = cb;
+        (*r).handle = s;
+        (*r).error = 0;
+        (*r).send_handle = send_handle;
+        std::ptr::copy_nonoverlapping(bufs, dst, n);
+        (*r).bufs = dst;
+        (*r).nbufs = nbufs;
+        (*r).write_index = 0;
+        (*s).write_queue_size += count_bufs(bufs, n);
+        queue::insert_tail(&mut (*s).write_queue, &mut (*r).queue);
+        if !(*s).connect_req.is_null() {
+            // Still connecting: the writes start once connected.
+        } else if empty_queue {
+            write_queue(s);
+        } else {
+            watcher::start((*s).h.loop_, &mut (*s).io_watcher, POLLOUT);
+        }
     }
     0
 }
@@ -821,7 +1123,8 @@ pub unsafe extern "C" fn uv_write(
     nbufs: c_uint,
     cb: Option<unsafe extern "C" fn(*mut uv_write_t, c_int)>,
 ) -> c_int {
-    uv_write2(r, s, bufs, nbufs, std::ptr::null_mut(), cb)
+    // SAFETY: the caller's uv.h contract for uv_write is uv_write2's.
+    unsafe { uv_write2(r, s, bufs, nbufs, std::ptr::null_mut(), cb) }
 }
 
 #[no_mangle]
@@ -830,7 +1133,8 @@ pub unsafe extern "C" fn uv_try_write(
     bufs: *const uv_buf_t,
     nbufs: c_uint,
 ) -> c_int {
-    uv_try_write2(s, bufs, nbufs, std::ptr::null_mut())
+    // SAFETY: the caller's uv.h contract for uv_try_write is uv_try_write2's.
+    unsafe { uv_try_write2(s, bufs, nbufs, std::ptr::null_mut()) }
 }
 
 #[no_mangle]
@@ -843,16 +1147,21 @@ pub unsafe extern "C" fn uv_try_write2(
     if s.is_null() || bufs.is_null() {
         return -libc::EINVAL;
     }
-    // Connecting, or earlier writes still queued: order must be kept.
-    if !(*s).connect_req.is_null() || (*s).write_queue_size != 0 {
-        return -libc::EAGAIN;
+    // SAFETY: uv.h: `s` is a live stream, `bufs` an array of `nbufs`
+    // readable buffers (nbufs >= 1 once check_before_write passed) and
+    // `send_handle` null or a live handle.
+    unsafe {
+        // Connecting, or earlier writes still queued: order must be kept.
+        if !(*s).connect_req.is_null() || (*s).write_queue_size != 0 {
+            return -libc::EAGAIN;
+        }
+        let err = check_before_write(s, nbufs, std::ptr::null_mut());
+        if err < 0 {
+            return err;
+        }
+        let n = write_some(s, bufs, nbufs as usize, send_handle);
+        n.clamp(c_int::MIN as ssize_t, c_int::MAX as ssize_t) as c_int
     }
-    let err = check_before_write(s, nbufs, std::ptr::null_mut());
-    if err < 0 {
-        return err;
-    }
-    let n = write_some(s, bufs, nbufs as usize, send_handle);
-    n.clamp(c_int::MIN as ssize_t, c_int::MAX as ssize_t) as c_int
 }
 
 #[no_mangle]
@@ -861,86 +1170,107 @@ pub unsafe extern "C" fn uv_read_start(
     alloc_cb: uv_alloc_cb,
     read_cb: uv_read_cb,
 ) -> c_int {
-    if s.is_null() || alloc_cb.is_none() || read_cb.is_none() || !is_stream_type(s) {
-        return -libc::EINVAL;
+    // SAFETY: uv.h: `s` is a live handle, a stream once its type_ is checked.
+    unsafe {
+        if s.is_null() || alloc_cb.is_none() || read_cb.is_none() || !is_stream_type(s) {
+            return -libc::EINVAL;
+        }
+        if flags(s) & handle::CLOSING != 0 {
+            return -libc::EINVAL;
+        }
+        if flags(s) & READING != 0 {
+            return -libc::EALREADY;
+        }
+        if flags(s) & READABLE == 0 {
+            return -libc::ENOTCONN;
+        }
+        if fd(s) < 0 {
+            return -libc::EINVAL;
+        }
+        // READING is the user's wish, whatever state the stream is in.
+        (*s).h.flags |= READING;
+        (*s).h.flags &= !READ_EOF;
+        (*s).read_cb = read_cb;
+        (*s).alloc_cb = alloc_cb;
+        watcher::start((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
+        handle::start(s as *mut uv_handle_t);
     }
-    if flags(s) & handle::CLOSING != 0 {
-        return -libc::EINVAL;
-    }
-    if flags(s) & READING != 0 {
-        return -libc::EALREADY;
-    }
-    if flags(s) & READABLE == 0 {
-        return -libc::ENOTCONN;
-    }
-    if fd(s) < 0 {
-        return -libc::EINVAL;
-    }
-    // READING is the user's wish, whatever state the stream is in.
-    (*s).h.flags |= READING;
-    (*s).h.flags &= !READ_EOF;
-    (*s).read_cb = read_cb;
-    (*s).alloc_cb = alloc_cb;
-    watcher::start((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
-    handle::start(s as *mut uv_handle_t);
     0
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_read_stop(s: *mut uv_stream_t) -> c_int {
-    if s.is_null() || flags(s) & READING == 0 {
-        return 0;
+    // SAFETY: uv.h: `s` is a live stream (READING is only ever set on one).
+    unsafe {
+        if s.is_null() || flags(s) & READING == 0 {
+            return 0;
+        }
+        (*s).h.flags &= !READING;
+        watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
+        handle::stop(s as *mut uv_handle_t);
+        (*s).read_cb = None;
+        (*s).alloc_cb = None;
     }
-    (*s).h.flags &= !READING;
-    watcher::stop((*s).h.loop_, &mut (*s).io_watcher, POLLIN);
-    handle::stop(s as *mut uv_handle_t);
-    (*s).read_cb = None;
-    (*s).alloc_cb = None;
     0
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_is_readable(s: *const uv_stream_t) -> c_int {
-    (flags(s) & READABLE != 0) as c_int
+    // SAFETY: uv.h: `s` is a live stream.
+    (unsafe { flags(s) } & READABLE != 0) as c_int
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_is_writable(s: *const uv_stream_t) -> c_int {
-    (flags(s) & WRITABLE != 0) as c_int
+    // SAFETY: uv.h: `s` is a live stream.
+    (unsafe { flags(s) } & WRITABLE != 0) as c_int
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_stream_set_blocking(s: *mut uv_stream_t, blocking: c_int) -> c_int {
     // An invalid descriptor makes the call fail with EBADF.
-    watcher::set_nonblock(fd(s), blocking == 0)
+    // SAFETY: uv.h: `s` is a live stream.
+    watcher::set_nonblock(unsafe { fd(s) }, blocking == 0)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_stream_get_write_queue_size(s: *const uv_stream_t) -> size_t {
-    (*s).write_queue_size
+    // SAFETY: uv.h: `s` is a live stream.
+    unsafe { (*s).write_queue_size }
 }
 
 /// Reads (`*value == 0`) or sets a SOL_SOCKET option of a socket handle.
+///
+/// # Safety
+/// `h` is null or a live handle; `value` is null or points to a readable
+/// and writable int.
 unsafe fn socket_sockopt(h: *mut uv_handle_t, optname: c_int, value: *mut c_int) -> c_int {
     if h.is_null() || value.is_null() {
         return -libc::EINVAL;
     }
-    let fd = match (*h).type_ {
-        UV_TCP | UV_NAMED_PIPE => (*(h as *mut uv_stream_t)).io_watcher.fd,
-        UV_UDP => (*(h as *mut uv_udp_t)).io_watcher.fd,
+    // SAFETY: `h` is live (contract) and its type_ says which struct it is.
+    let fd = match unsafe { (*h).type_ } {
+        // SAFETY: as above.
+        UV_TCP | UV_NAMED_PIPE => unsafe { (*(h as *mut uv_stream_t)).io_watcher.fd },
+        // SAFETY: as above.
+        UV_UDP => unsafe { (*(h as *mut uv_udp_t)).io_watcher.fd },
         _ => return -libc::ENOTSUP,
     };
     let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-    let r = if *value == 0 {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            optname,
-            value as *mut c_void,
-            &mut len,
-        )
-    } else {
-        libc::setsockopt(fd, libc::SOL_SOCKET, optname, value as *const c_void, len)
+    // SAFETY: `value` is a valid int (contract) and `len` its size, so the
+    // kernel reads or writes exactly that int.
+    let r = unsafe {
+        if *value == 0 {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                optname,
+                value as *mut c_void,
+                &mut len,
+            )
+        } else {
+            libc::setsockopt(fd, libc::SOL_SOCKET, optname, value as *const c_void, len)
+        }
     };
     if r < 0 {
         return -errno();
@@ -950,10 +1280,12 @@ unsafe fn socket_sockopt(h: *mut uv_handle_t, optname: c_int, value: *mut c_int)
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_send_buffer_size(h: *mut uv_handle_t, value: *mut c_int) -> c_int {
-    socket_sockopt(h, libc::SO_SNDBUF, value)
+    // SAFETY: uv.h: `h` is a live handle and `value` points to an int.
+    unsafe { socket_sockopt(h, libc::SO_SNDBUF, value) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_recv_buffer_size(h: *mut uv_handle_t, value: *mut c_int) -> c_int {
-    socket_sockopt(h, libc::SO_RCVBUF, value)
+    // SAFETY: uv.h: `h` is a live handle and `value` points to an int.
+    unsafe { socket_sockopt(h, libc::SO_RCVBUF, value) }
 }
