@@ -21,6 +21,10 @@ use crate::handle::SIGNAL_ONE_SHOT;
 const NSIG: usize = 65;
 
 /// Per signal, the handles watching it, linked through `tree_entry.left`.
+/// `tree_entry.color` is 1 for a one-shot handle: a copy of its
+/// SIGNAL_ONE_SHOT flag that, like the link, is only touched under the lock,
+/// because other loops' threads read it (survey) while the owner's thread
+/// may be changing other bits of `h.flags` (uv_ref, handle start/stop).
 static WATCHERS: [AtomicPtr<uv_signal_t>; NSIG] =
     [const { AtomicPtr::new(std::ptr::null_mut()) }; NSIG];
 static LOCK_RD: AtomicI32 = AtomicI32::new(-1);
@@ -206,9 +210,11 @@ unsafe fn survey(signum: usize) -> (bool, bool) {
     let mut h = WATCHERS[signum].load(Ordering::Acquire);
     let any = !h.is_null();
     while !h.is_null() {
-        // SAFETY: `h` is in the list, hence live (contract above).
+        // SAFETY: `h` is in the list, hence live (contract above); its link
+        // and color are written only under the lock, which we hold. (Not its
+        // h.flags: another loop's thread may be changing them right now.)
         unsafe {
-            if (*h).h.flags & SIGNAL_ONE_SHOT == 0 {
+            if (*h).tree_entry.color == 0 {
                 return (any, true);
             }
             h = (*h).tree_entry.left;
@@ -384,6 +390,7 @@ pub unsafe extern "C" fn uv_signal_init(loop_: *mut uv_loop_t, h: *mut uv_signal
         (*h).caught_signals = 0;
         (*h).dispatched_signals = 0;
         (*h).tree_entry.left = std::ptr::null_mut();
+        (*h).tree_entry.color = 0;
     }
     0
 }
@@ -431,6 +438,7 @@ unsafe fn start(h: *mut uv_signal_t, cb: uv_signal_cb, signum: c_int, oneshot: b
         } else {
             (*h).h.flags &= !SIGNAL_ONE_SHOT;
         }
+        (*h).tree_entry.color = oneshot as c_int;
         (*h).tree_entry.left = WATCHERS[signum as usize].load(Ordering::Acquire);
     }
     WATCHERS[signum as usize].store(h, Ordering::Release);
