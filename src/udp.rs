@@ -480,8 +480,10 @@ unsafe fn flush_sends(h: *mut uv_udp_t) {
 /// `h` is a live UDP handle on its loop's thread.
 unsafe fn run_completed(h: *mut uv_udp_t) {
     // SAFETY: `h` is live (contract above) and stays allocated through the
-    // callbacks: a close they start ends in the closing phase, not here.
-    // Each request is live until its own callback, and not touched after.
+    // callbacks: a close they start ends in a later closing phase, after
+    // this returns (unless a callback closes `h` and then runs a nested
+    // uv_run: not supported here, as in libuv). Each request is live until
+    // its own callback, and not touched after.
     unsafe {
         (*h).h.flags |= UDP_PROCESSING;
         let done: *mut uv__queue = &mut (*h).write_completed_queue;
@@ -521,7 +523,8 @@ unsafe fn run_completed(h: *mut uv_udp_t) {
 unsafe extern "C" fn on_io(_loop: *mut uv_loop_t, w: *mut uv__io_t, events: c_uint) {
     // SAFETY: `w` is the `io_watcher` field of a live uv_udp_t (contract
     // above); receive's callbacks may close it, but it stays allocated until
-    // the closing phase, and a closing handle sends nothing more.
+    // a later closing phase (see run_completed), and a closing handle sends
+    // nothing more.
     unsafe {
         let h = crate::container_of!(w, uv_udp_t, io_watcher);
         if events & POLLIN != 0 {
@@ -582,8 +585,8 @@ unsafe fn receive_mmsg(h: *mut uv_udp_t, buf: *mut uv_buf_t, cb: uv_udp_recv_cb)
     }
     for k in 0..n as usize {
         // SAFETY: `h` stays allocated through the callbacks (a close ends in
-        // the closing phase); the callback may stop receiving (or close)
-        // midway, so its callback is read afresh each time.
+        // a later closing phase, see run_completed); the callback may stop
+        // receiving (or close) midway, so its callback is read afresh.
         let Some(cb) = (unsafe { recv_cb_of(h) }) else {
             break;
         };
@@ -625,8 +628,8 @@ unsafe fn receive(h: *mut uv_udp_t) {
     let mut budget: isize = 32;
     loop {
         // SAFETY: `h` is live (contract above) and stays allocated through
-        // every callback below: a close started there ends in the closing
-        // phase, after this returns.
+        // every callback below: a close started there ends in a later
+        // closing phase, after this returns (see run_completed).
         let (Some(alloc), Some(cb)) = (unsafe { ((*h).alloc_cb, recv_cb_of(h)) }) else {
             return;
         };
