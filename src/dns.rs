@@ -1,6 +1,8 @@
 //! uv_getaddrinfo / uv_getnameinfo: the C library's resolver run on the
 //! pool as slow I/O, or inline when no callback is given. Resolver errors
 //! become UV_EAI_*; host names are converted to ASCII (IDNA punycode) first.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::error::{
@@ -38,7 +40,7 @@ pub fn translate_eai(code: c_int) -> c_int {
         libc::EAI_OVERFLOW => UV_EAI_OVERFLOW,
         libc::EAI_SERVICE => UV_EAI_SERVICE,
         libc::EAI_SOCKTYPE => UV_EAI_SOCKTYPE,
-        libc::EAI_SYSTEM => -unsafe { *libc::__errno_location() },
+        libc::EAI_SYSTEM => -crate::sys::errno(),
         // libuv aborts on a code it does not know; a failure is kinder.
         _ => UV_EAI_FAIL,
     }
@@ -159,46 +161,78 @@ pub fn idna_to_ascii(name: &[u8]) -> Result<Vec<u8>, c_int> {
     Ok(out)
 }
 
+/// The callback uv_getaddrinfo stored in the request's `cb` field.
+///
+/// # Safety
+/// `req` is a live request set up by uv_getaddrinfo.
 unsafe fn addrinfo_cb_of(req: *const uv_getaddrinfo_t) -> Option<uv_getaddrinfo_cb> {
-    std::mem::transmute::<*mut c_void, Option<uv_getaddrinfo_cb>>((*req).cb)
+    // SAFETY: uv_getaddrinfo stored either null or a uv_getaddrinfo_cb in
+    // `cb`; Option<fn> has the null pointer as None.
+    unsafe { std::mem::transmute::<*mut c_void, Option<uv_getaddrinfo_cb>>((*req).cb) }
 }
 
+/// The callback uv_getnameinfo stored in the request.
+///
+/// # Safety
+/// `req` is a live request set up by uv_getnameinfo.
 unsafe fn nameinfo_cb_of(req: *const uv_getnameinfo_t) -> Option<uv_getnameinfo_cb> {
-    std::mem::transmute::<*mut c_void, Option<uv_getnameinfo_cb>>((*req).getnameinfo_cb)
+    // SAFETY: uv_getnameinfo stored either null or a uv_getnameinfo_cb in
+    // `getnameinfo_cb`; Option<fn> has the null pointer as None.
+    unsafe { std::mem::transmute::<*mut c_void, Option<uv_getnameinfo_cb>>((*req).getnameinfo_cb) }
 }
 
+/// Runs the resolver (on a pool worker, or inline when there is no callback).
+///
+/// # Safety
+/// `w` is the `work_req` of a uv_getaddrinfo_t set up by uv_getaddrinfo and
+/// not yet done; nothing else touches the request meanwhile.
 unsafe extern "C" fn getaddrinfo_work(w: *mut uv__work) {
-    let req = crate::container_of!(w, uv_getaddrinfo_t, work_req);
-    let r = libc::getaddrinfo(
-        (*req).hostname,
-        (*req).service,
-        (*req).hints,
-        &mut (*req).addrinfo,
-    );
-    (*req).retcode = translate_eai(r);
+    // SAFETY: `w` is the `work_req` field of a uv_getaddrinfo_t; the request
+    // and its copied hints/service/hostname (NUL-terminated) are live and
+    // ours until done (contract above).
+    unsafe {
+        let req = crate::container_of!(w, uv_getaddrinfo_t, work_req);
+        let r = libc::getaddrinfo(
+            (*req).hostname,
+            (*req).service,
+            (*req).hints,
+            &mut (*req).addrinfo,
+        );
+        (*req).retcode = translate_eai(r);
+    }
 }
 
+/// Finishes a uv_getaddrinfo request on the loop thread.
+///
+/// # Safety
+/// `w` is the `work_req` of a uv_getaddrinfo_t whose work ran (or was
+/// cancelled); called once, on its loop's thread.
 unsafe extern "C" fn getaddrinfo_done(w: *mut uv__work, status: c_int) {
-    let req = crate::container_of!(w, uv_getaddrinfo_t, work_req);
-    crate::req::unregister((*req).loop_);
-    // hints, service and hostname share one allocation; its start is the
-    // first of them that is set (see uv_getaddrinfo).
-    let block = if !(*req).hints.is_null() {
-        (*req).hints as *mut c_void
-    } else if !(*req).service.is_null() {
-        (*req).service as *mut c_void
-    } else {
-        (*req).hostname as *mut c_void
-    };
-    crate::alloc::free(block);
-    (*req).hints = null_mut();
-    (*req).service = null_mut();
-    (*req).hostname = null_mut();
-    if status == -libc::ECANCELED {
-        (*req).retcode = UV_EAI_CANCELED;
-    }
-    if let Some(cb) = addrinfo_cb_of(req) {
-        cb(req, (*req).retcode, (*req).addrinfo);
+    // SAFETY: `w` is the `work_req` field of a live uv_getaddrinfo_t
+    // (contract above); the request is the caller's until the callback, and
+    // not touched after it (it may free the request).
+    unsafe {
+        let req = crate::container_of!(w, uv_getaddrinfo_t, work_req);
+        crate::req::unregister((*req).loop_);
+        // hints, service and hostname share one allocation; its start is the
+        // first of them that is set (see uv_getaddrinfo).
+        let block = if !(*req).hints.is_null() {
+            (*req).hints as *mut c_void
+        } else if !(*req).service.is_null() {
+            (*req).service as *mut c_void
+        } else {
+            (*req).hostname as *mut c_void
+        };
+        crate::alloc::free(block);
+        (*req).hints = null_mut();
+        (*req).service = null_mut();
+        (*req).hostname = null_mut();
+        if status == -libc::ECANCELED {
+            (*req).retcode = UV_EAI_CANCELED;
+        }
+        if let Some(cb) = addrinfo_cb_of(req) {
+            cb(req, (*req).retcode, (*req).addrinfo);
+        }
     }
 }
 
@@ -217,7 +251,8 @@ pub unsafe extern "C" fn uv_getaddrinfo(
     let host = if hostname.is_null() {
         None
     } else {
-        match idna_to_ascii(std::ffi::CStr::from_ptr(hostname).to_bytes()) {
+        // SAFETY: uv.h: a non-null `hostname` is a NUL-terminated string.
+        match idna_to_ascii(unsafe { std::ffi::CStr::from_ptr(hostname) }.to_bytes()) {
             Ok(h) => Some(h),
             Err(e) => return e,
         }
@@ -226,7 +261,8 @@ pub unsafe extern "C" fn uv_getaddrinfo(
     let service_len = if service.is_null() {
         0
     } else {
-        libc::strlen(service) + 1
+        // SAFETY: uv.h: a non-null `service` is a NUL-terminated string.
+        unsafe { libc::strlen(service) + 1 }
     };
     let hints_len = if hints.is_null() {
         0
@@ -234,88 +270,122 @@ pub unsafe extern "C" fn uv_getaddrinfo(
         size_of::<addrinfo>()
     };
     // One block holds copies of hints, service and host name, in that order.
-    let buf = crate::alloc::malloc(hints_len + service_len + host_len) as *mut u8;
+    // SAFETY: a plain allocation, freed by getaddrinfo_done.
+    let buf = unsafe { crate::alloc::malloc(hints_len + service_len + host_len) } as *mut u8;
     if buf.is_null() {
         return -libc::ENOMEM;
     }
-    crate::req::init(loop_, req as *mut uv_req_t, UV_GETADDRINFO);
-    (*req).loop_ = loop_;
-    (*req).cb = cb.map_or(null_mut(), |f| f as *mut c_void);
-    (*req).addrinfo = null_mut();
-    (*req).hints = null_mut();
-    (*req).service = null_mut();
-    (*req).hostname = null_mut();
-    (*req).retcode = 0;
-    let mut off = 0;
-    if !hints.is_null() {
-        std::ptr::copy_nonoverlapping(hints as *const u8, buf, hints_len);
-        (*req).hints = buf as *mut addrinfo;
-        off += hints_len;
+    // SAFETY: uv.h: `loop_` is a live loop and `req` writable storage for a
+    // uv_getaddrinfo_t that stays untouched until its callback; `hints` (if
+    // set) is a readable addrinfo, `service` a string of `service_len` bytes
+    // with its NUL; `buf` has room for all three, hints first, where
+    // malloc's alignment suits an addrinfo.
+    unsafe {
+        crate::req::init(loop_, req as *mut uv_req_t, UV_GETADDRINFO);
+        (*req).loop_ = loop_;
+        (*req).cb = cb.map_or(null_mut(), |f| f as *mut c_void);
+        (*req).addrinfo = null_mut();
+        (*req).hints = null_mut();
+        (*req).service = null_mut();
+        (*req).hostname = null_mut();
+        (*req).retcode = 0;
+        let mut off = 0;
+        if !hints.is_null() {
+            std::ptr::copy_nonoverlapping(hints as *const u8, buf, hints_len);
+            (*req).hints = buf as *mut addrinfo;
+            off += hints_len;
+        }
+        if !service.is_null() {
+            std::ptr::copy_nonoverlapping(service as *const u8, buf.add(off), service_len);
+            (*req).service = buf.add(off) as *mut c_char;
+            off += service_len;
+        }
+        if let Some(h) = host {
+            std::ptr::copy_nonoverlapping(h.as_ptr(), buf.add(off), h.len());
+            *buf.add(off + h.len()) = 0;
+            (*req).hostname = buf.add(off) as *mut c_char;
+        }
     }
-    if !service.is_null() {
-        std::ptr::copy_nonoverlapping(service as *const u8, buf.add(off), service_len);
-        (*req).service = buf.add(off) as *mut c_char;
-        off += service_len;
-    }
-    if let Some(h) = host {
-        std::ptr::copy_nonoverlapping(h.as_ptr(), buf.add(off), h.len());
-        *buf.add(off + h.len()) = 0;
-        (*req).hostname = buf.add(off) as *mut c_char;
-    }
-    if cb.is_some() {
-        crate::work::submit(
-            loop_,
-            &mut (*req).work_req,
-            WorkKind::SlowIo,
-            getaddrinfo_work,
-            getaddrinfo_done,
-        );
-        0
-    } else {
-        getaddrinfo_work(&mut (*req).work_req);
-        getaddrinfo_done(&mut (*req).work_req, 0);
-        (*req).retcode
+    // SAFETY: the request is set up above; its `work_req` is handed to the
+    // pool (which owns it until done runs on the loop thread) or run here.
+    unsafe {
+        if cb.is_some() {
+            crate::work::submit(
+                loop_,
+                &mut (*req).work_req,
+                WorkKind::SlowIo,
+                getaddrinfo_work,
+                getaddrinfo_done,
+            );
+            0
+        } else {
+            getaddrinfo_work(&mut (*req).work_req);
+            getaddrinfo_done(&mut (*req).work_req, 0);
+            (*req).retcode
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_freeaddrinfo(ai: *mut addrinfo) {
     if !ai.is_null() {
-        libc::freeaddrinfo(ai);
+        // SAFETY: uv.h: a non-null `ai` is a list a getaddrinfo callback
+        // received, freed once.
+        unsafe { libc::freeaddrinfo(ai) };
     }
 }
 
+/// Runs the reverse lookup (on a pool worker, or inline).
+///
+/// # Safety
+/// `w` is the `work_req` of a uv_getnameinfo_t set up by uv_getnameinfo and
+/// not yet done; nothing else touches the request meanwhile.
 unsafe extern "C" fn getnameinfo_work(w: *mut uv__work) {
-    let req = crate::container_of!(w, uv_getnameinfo_t, work_req);
-    let salen = if (*req).storage.ss_family as c_int == libc::AF_INET {
-        size_of::<libc::sockaddr_in>()
-    } else {
-        size_of::<libc::sockaddr_in6>()
-    };
-    let r = libc::getnameinfo(
-        &(*req).storage as *const _ as *const sockaddr,
-        salen as libc::socklen_t,
-        (*req).host.as_mut_ptr(),
-        (*req).host.len() as libc::socklen_t,
-        (*req).service.as_mut_ptr(),
-        (*req).service.len() as libc::socklen_t,
-        (*req).flags,
-    );
-    (*req).retcode = translate_eai(r);
+    // SAFETY: `w` is the `work_req` field of a uv_getnameinfo_t, live and
+    // ours until done (contract above); `storage` holds a sockaddr_in or
+    // sockaddr_in6 (uv_getnameinfo copied only those), `host` and `service`
+    // are the request's own arrays of the lengths passed.
+    unsafe {
+        let req = crate::container_of!(w, uv_getnameinfo_t, work_req);
+        let salen = if (*req).storage.ss_family as c_int == libc::AF_INET {
+            size_of::<libc::sockaddr_in>()
+        } else {
+            size_of::<libc::sockaddr_in6>()
+        };
+        let r = libc::getnameinfo(
+            &(*req).storage as *const _ as *const sockaddr,
+            salen as libc::socklen_t,
+            (*req).host.as_mut_ptr(),
+            (*req).host.len() as libc::socklen_t,
+            (*req).service.as_mut_ptr(),
+            (*req).service.len() as libc::socklen_t,
+            (*req).flags,
+        );
+        (*req).retcode = translate_eai(r);
+    }
 }
 
+/// Finishes a uv_getnameinfo request on the loop thread.
+///
+/// # Safety
+/// `w` is the `work_req` of a uv_getnameinfo_t whose work ran (or was
+/// cancelled); called once, on its loop's thread.
 unsafe extern "C" fn getnameinfo_done(w: *mut uv__work, status: c_int) {
-    let req = crate::container_of!(w, uv_getnameinfo_t, work_req);
-    crate::req::unregister((*req).loop_);
-    let (mut host, mut service) = (std::ptr::null(), std::ptr::null());
-    if status == -libc::ECANCELED {
-        (*req).retcode = UV_EAI_CANCELED;
-    } else if (*req).retcode == 0 {
-        host = (*req).host.as_ptr();
-        service = (*req).service.as_ptr();
-    }
-    if let Some(cb) = nameinfo_cb_of(req) {
-        cb(req, (*req).retcode, host, service);
+    // SAFETY: `w` is the `work_req` field of a live uv_getnameinfo_t
+    // (contract above), not touched after the callback (which may free it).
+    unsafe {
+        let req = crate::container_of!(w, uv_getnameinfo_t, work_req);
+        crate::req::unregister((*req).loop_);
+        let (mut host, mut service) = (std::ptr::null(), std::ptr::null());
+        if status == -libc::ECANCELED {
+            (*req).retcode = UV_EAI_CANCELED;
+        } else if (*req).retcode == 0 {
+            host = (*req).host.as_ptr();
+            service = (*req).service.as_ptr();
+        }
+        if let Some(cb) = nameinfo_cb_of(req) {
+            cb(req, (*req).retcode, host, service);
+        }
     }
 }
 
@@ -330,34 +400,41 @@ pub unsafe extern "C" fn uv_getnameinfo(
     if req.is_null() || addr.is_null() {
         return -libc::EINVAL;
     }
-    let len = match (*addr).sa_family as c_int {
+    // SAFETY: uv.h: `addr` is a readable sockaddr of the size its family says.
+    let len = match unsafe { (*addr).sa_family } as c_int {
         libc::AF_INET => size_of::<libc::sockaddr_in>(),
         libc::AF_INET6 => size_of::<libc::sockaddr_in6>(),
         _ => return -libc::EINVAL,
     };
-    std::ptr::copy_nonoverlapping(
-        addr as *const u8,
-        &mut (*req).storage as *mut _ as *mut u8,
-        len,
-    );
-    crate::req::init(loop_, req as *mut uv_req_t, UV_GETNAMEINFO);
-    (*req).getnameinfo_cb = cb.map_or(null_mut(), |f| f as *mut c_void);
-    (*req).flags = flags;
-    (*req).loop_ = loop_;
-    (*req).retcode = 0;
-    if cb.is_some() {
-        crate::work::submit(
-            loop_,
-            &mut (*req).work_req,
-            WorkKind::SlowIo,
-            getnameinfo_work,
-            getnameinfo_done,
+    // SAFETY: uv.h: `loop_` is a live loop, `req` writable storage for a
+    // uv_getnameinfo_t untouched until its callback, `addr` has `len`
+    // bytes (its family's size), which fit in `storage`. The request is
+    // then handed to the pool (which owns it until done) or run here.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            addr as *const u8,
+            &mut (*req).storage as *mut _ as *mut u8,
+            len,
         );
-        0
-    } else {
-        getnameinfo_work(&mut (*req).work_req);
-        getnameinfo_done(&mut (*req).work_req, 0);
-        (*req).retcode
+        crate::req::init(loop_, req as *mut uv_req_t, UV_GETNAMEINFO);
+        (*req).getnameinfo_cb = cb.map_or(null_mut(), |f| f as *mut c_void);
+        (*req).flags = flags;
+        (*req).loop_ = loop_;
+        (*req).retcode = 0;
+        if cb.is_some() {
+            crate::work::submit(
+                loop_,
+                &mut (*req).work_req,
+                WorkKind::SlowIo,
+                getnameinfo_work,
+                getnameinfo_done,
+            );
+            0
+        } else {
+            getnameinfo_work(&mut (*req).work_req);
+            getnameinfo_done(&mut (*req).work_req, 0);
+            (*req).retcode
+        }
     }
 }
 

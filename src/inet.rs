@@ -5,6 +5,8 @@
 //! library's, and programs depend on what it accepts: dotted quads with no
 //! leading zeros, at most four hex digits a group, a `%zone` suffix on IPv6
 //! that is ignored by pton, and UV_ENOSPC when the output does not fit.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::{c_char, c_int, c_uint, c_void, size_t, sockaddr, sockaddr_in, sockaddr_in6};
 use std::ffi::CStr;
@@ -145,12 +147,18 @@ fn format_v6(a: &[u8; 16]) -> Text {
 }
 
 /// Copies `text` plus a NUL into `dst` of `size` bytes, or UV_ENOSPC.
+///
+/// # Safety
+/// `dst` is valid for writes of `size` bytes and does not overlap `text`.
 unsafe fn emit(text: &[u8], dst: *mut c_char, size: size_t) -> c_int {
     if text.len() >= size {
         return -libc::ENOSPC;
     }
-    std::ptr::copy_nonoverlapping(text.as_ptr(), dst as *mut u8, text.len());
-    *dst.add(text.len()) = 0;
+    // SAFETY: text.len() + 1 <= size bytes, all within `dst` (contract above).
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), dst as *mut u8, text.len());
+        *dst.add(text.len()) = 0;
+    }
     0
 }
 
@@ -269,12 +277,17 @@ pub unsafe extern "C" fn uv_inet_ntop(
     if src.is_null() || dst.is_null() {
         return -libc::EINVAL;
     }
-    if af == AF_INET {
-        let a = *(src as *const [u8; 4]);
-        emit(format_v4(&a).as_bytes(), dst, size)
-    } else {
-        let a = *(src as *const [u8; 16]);
-        emit(format_v6(&a).as_bytes(), dst, size)
+    // SAFETY: uv.h: `src` holds an in_addr (4 bytes) or in6_addr (16 bytes)
+    // as `af` says, and `dst` has room for `size` bytes; byte arrays need no
+    // alignment.
+    unsafe {
+        if af == AF_INET {
+            let a = *(src as *const [u8; 4]);
+            emit(format_v4(&a).as_bytes(), dst, size)
+        } else {
+            let a = *(src as *const [u8; 16]);
+            emit(format_v6(&a).as_bytes(), dst, size)
+        }
     }
 }
 
@@ -283,11 +296,14 @@ pub unsafe extern "C" fn uv_inet_pton(af: c_int, src: *const c_char, dst: *mut c
     if src.is_null() || dst.is_null() {
         return -libc::EINVAL;
     }
-    let text = CStr::from_ptr(src).to_bytes();
+    // SAFETY: uv.h: `src` is a NUL-terminated string, unchanged while we
+    // read it.
+    let text = unsafe { CStr::from_ptr(src).to_bytes() };
     match af {
         AF_INET => match parse_v4(text) {
             Some(a) => {
-                std::ptr::copy_nonoverlapping(a.as_ptr(), dst as *mut u8, 4);
+                // SAFETY: uv.h: for AF_INET `dst` is an in_addr, 4 bytes.
+                unsafe { std::ptr::copy_nonoverlapping(a.as_ptr(), dst as *mut u8, 4) };
                 0
             }
             None => -libc::EINVAL,
@@ -301,7 +317,8 @@ pub unsafe extern "C" fn uv_inet_pton(af: c_int, src: *const c_char, dst: *mut c
             };
             match parse_v6(addr) {
                 Some(a) => {
-                    std::ptr::copy_nonoverlapping(a.as_ptr(), dst as *mut u8, 16);
+                    // SAFETY: uv.h: for AF_INET6 `dst` is an in6_addr, 16 bytes.
+                    unsafe { std::ptr::copy_nonoverlapping(a.as_ptr(), dst as *mut u8, 16) };
                     0
                 }
                 None => -libc::EINVAL,
@@ -320,22 +337,30 @@ pub unsafe extern "C" fn uv_ip4_addr(
     if addr.is_null() {
         return -libc::EINVAL;
     }
-    std::ptr::write_bytes(addr, 0, 1);
-    (*addr).sin_family = AF_INET as libc::sa_family_t;
-    (*addr).sin_port = (port as u16).to_be();
-    uv_inet_pton(
-        AF_INET,
-        ip,
-        std::ptr::addr_of_mut!((*addr).sin_addr) as *mut c_void,
-    )
+    // SAFETY: uv.h: `addr` points to a writable sockaddr_in and `ip`, when
+    // not null, to a NUL-terminated string (uv_inet_pton checks null).
+    unsafe {
+        std::ptr::write_bytes(addr, 0, 1);
+        (*addr).sin_family = AF_INET as libc::sa_family_t;
+        (*addr).sin_port = (port as u16).to_be();
+        uv_inet_pton(
+            AF_INET,
+            ip,
+            std::ptr::addr_of_mut!((*addr).sin_addr) as *mut c_void,
+        )
+    }
 }
 
 /// Scope id for a zone: the index of the interface of that name, as libuv
 /// has it on Unix (`if_nametoindex` only). A decimal zone ("%2") is not an
 /// index to libuv either: unless an interface has that name it gives 0, and
 /// unknown zones give 0, which libuv silently accepts.
+///
+/// # Safety
+/// `zone` points to a NUL-terminated string.
 unsafe fn zone_to_scope_id(zone: *const c_char) -> u32 {
-    libc::if_nametoindex(zone)
+    // SAFETY: if_nametoindex only reads the string (contract above).
+    unsafe { libc::if_nametoindex(zone) }
 }
 
 #[no_mangle]
@@ -347,21 +372,26 @@ pub unsafe extern "C" fn uv_ip6_addr(
     if addr.is_null() {
         return -libc::EINVAL;
     }
-    std::ptr::write_bytes(addr, 0, 1);
-    (*addr).sin6_family = AF_INET6 as libc::sa_family_t;
-    (*addr).sin6_port = (port as u16).to_be();
-    if ip.is_null() {
-        return -libc::EINVAL;
+    // SAFETY: uv.h: `addr` points to a writable sockaddr_in6 and `ip`, once
+    // checked non-null, to a NUL-terminated string; `zone + 1` is within it
+    // (at worst its NUL), so it is a NUL-terminated string too.
+    unsafe {
+        std::ptr::write_bytes(addr, 0, 1);
+        (*addr).sin6_family = AF_INET6 as libc::sa_family_t;
+        (*addr).sin6_port = (port as u16).to_be();
+        if ip.is_null() {
+            return -libc::EINVAL;
+        }
+        let zone = libc::strchr(ip, b'%' as c_int);
+        if !zone.is_null() {
+            (*addr).sin6_scope_id = zone_to_scope_id(zone.add(1));
+        }
+        uv_inet_pton(
+            AF_INET6,
+            ip,
+            std::ptr::addr_of_mut!((*addr).sin6_addr) as *mut c_void,
+        )
     }
-    let zone = libc::strchr(ip, b'%' as c_int);
-    if !zone.is_null() {
-        (*addr).sin6_scope_id = zone_to_scope_id(zone.add(1));
-    }
-    uv_inet_pton(
-        AF_INET6,
-        ip,
-        std::ptr::addr_of_mut!((*addr).sin6_addr) as *mut c_void,
-    )
 }
 
 #[no_mangle]
@@ -373,12 +403,15 @@ pub unsafe extern "C" fn uv_ip4_name(
     if src.is_null() {
         return -libc::EINVAL;
     }
-    uv_inet_ntop(
-        AF_INET,
-        std::ptr::addr_of!((*src).sin_addr) as *const c_void,
-        dst,
-        size,
-    )
+    // SAFETY: uv.h: `src` is a readable sockaddr_in, `dst` has `size` bytes.
+    unsafe {
+        uv_inet_ntop(
+            AF_INET,
+            std::ptr::addr_of!((*src).sin_addr) as *const c_void,
+            dst,
+            size,
+        )
+    }
 }
 
 #[no_mangle]
@@ -390,12 +423,15 @@ pub unsafe extern "C" fn uv_ip6_name(
     if src.is_null() {
         return -libc::EINVAL;
     }
-    uv_inet_ntop(
-        AF_INET6,
-        std::ptr::addr_of!((*src).sin6_addr) as *const c_void,
-        dst,
-        size,
-    )
+    // SAFETY: uv.h: `src` is a readable sockaddr_in6, `dst` has `size` bytes.
+    unsafe {
+        uv_inet_ntop(
+            AF_INET6,
+            std::ptr::addr_of!((*src).sin6_addr) as *const c_void,
+            dst,
+            size,
+        )
+    }
 }
 
 #[no_mangle]
@@ -403,10 +439,14 @@ pub unsafe extern "C" fn uv_ip_name(src: *const sockaddr, dst: *mut c_char, size
     if src.is_null() {
         return -libc::EINVAL;
     }
-    match c_int::from((*src).sa_family) {
-        AF_INET => uv_ip4_name(src as *const sockaddr_in, dst, size),
-        AF_INET6 => uv_ip6_name(src as *const sockaddr_in6, dst, size),
-        _ => -libc::EAFNOSUPPORT,
+    // SAFETY: uv.h: `src` is a readable sockaddr of the size its family
+    // says, `dst` has `size` bytes.
+    unsafe {
+        match c_int::from((*src).sa_family) {
+            AF_INET => uv_ip4_name(src as *const sockaddr_in, dst, size),
+            AF_INET6 => uv_ip6_name(src as *const sockaddr_in6, dst, size),
+            _ => -libc::EAFNOSUPPORT,
+        }
     }
 }
 
@@ -419,21 +459,31 @@ pub unsafe extern "C" fn uv_if_indextoname(
     buffer: *mut c_char,
     size: *mut size_t,
 ) -> c_int {
-    if buffer.is_null() || size.is_null() || *size == 0 {
+    if buffer.is_null() || size.is_null() {
+        return -libc::EINVAL;
+    }
+    // SAFETY: uv.h: `size` points to a readable and writable size_t.
+    let avail = unsafe { *size };
+    if avail == 0 {
         return -libc::EINVAL;
     }
     let mut name = [0 as c_char; IF_NAMESIZE];
-    if libc::if_indextoname(ifindex, name.as_mut_ptr()).is_null() {
-        return -*libc::__errno_location();
+    // SAFETY: `name` has IF_NAMESIZE bytes, the most if_indextoname writes.
+    if unsafe { libc::if_indextoname(ifindex, name.as_mut_ptr()) }.is_null() {
+        return -crate::sys::errno();
     }
     let len = name.iter().position(|&c| c == 0).unwrap_or(name.len());
-    if *size <= len {
-        *size = len + 1;
-        return -libc::ENOBUFS;
+    // SAFETY: uv.h: `size` is a writable size_t and `buffer` has `*size`
+    // (= `avail` > `len`) bytes, so `len` bytes plus the NUL fit.
+    unsafe {
+        if avail <= len {
+            *size = len + 1;
+            return -libc::ENOBUFS;
+        }
+        std::ptr::copy_nonoverlapping(name.as_ptr(), buffer, len);
+        *buffer.add(len) = 0;
+        *size = len;
     }
-    std::ptr::copy_nonoverlapping(name.as_ptr(), buffer, len);
-    *buffer.add(len) = 0;
-    *size = len;
     0
 }
 
@@ -444,7 +494,8 @@ pub unsafe extern "C" fn uv_if_indextoiid(
     buffer: *mut c_char,
     size: *mut size_t,
 ) -> c_int {
-    uv_if_indextoname(ifindex, buffer, size)
+    // SAFETY: the same contract as uv_if_indextoname, passed on unchanged.
+    unsafe { uv_if_indextoname(ifindex, buffer, size) }
 }
 
 #[cfg(test)]
@@ -455,6 +506,7 @@ mod tests {
     fn pton6(s: &str) -> Result<[u8; 16], c_int> {
         let c = CString::new(s).unwrap();
         let mut out = [0u8; 16];
+        // SAFETY: `c` is NUL-terminated, `out` has the 16 bytes AF_INET6 writes.
         match unsafe { uv_inet_pton(AF_INET6, c.as_ptr(), out.as_mut_ptr() as *mut c_void) } {
             0 => Ok(out),
             e => Err(e),
@@ -464,6 +516,7 @@ mod tests {
     fn pton4(s: &str) -> Result<[u8; 4], c_int> {
         let c = CString::new(s).unwrap();
         let mut out = [0u8; 4];
+        // SAFETY: `c` is NUL-terminated, `out` has the 4 bytes AF_INET writes.
         match unsafe { uv_inet_pton(AF_INET, c.as_ptr(), out.as_mut_ptr() as *mut c_void) } {
             0 => Ok(out),
             e => Err(e),
@@ -472,6 +525,7 @@ mod tests {
 
     fn ntop6(a: &[u8; 16], size: usize) -> Result<String, c_int> {
         let mut buf = vec![0 as c_char; size.max(1)];
+        // SAFETY: `a` has 16 bytes; `buf` has at least `size` bytes.
         match unsafe {
             uv_inet_ntop(
                 AF_INET6,
@@ -480,6 +534,7 @@ mod tests {
                 size,
             )
         } {
+            // SAFETY: on success uv_inet_ntop NUL-terminated `buf`.
             0 => Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
                 .to_string_lossy()
                 .into_owned()),
@@ -494,6 +549,8 @@ mod tests {
 
     fn glibc_ntop6(a: &[u8; 16]) -> String {
         let mut buf = [0 as c_char; 64];
+        // SAFETY: `a` has 16 bytes, `buf` 64 (more than INET6_ADDRSTRLEN);
+        // inet_ntop NUL-terminates it on success, which it always is here.
         unsafe {
             inet_ntop(AF_INET6, a.as_ptr() as *const c_void, buf.as_mut_ptr(), 64);
             CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
@@ -522,6 +579,7 @@ mod tests {
         }
         let c = CString::new("127.0.0.1").unwrap();
         let mut out = [0u8; 4];
+        // SAFETY: `c` is NUL-terminated and `out` writable (unused for af 42).
         let r = unsafe { uv_inet_pton(42, c.as_ptr(), out.as_mut_ptr() as *mut c_void) };
         assert_eq!(r, -libc::EAFNOSUPPORT);
     }
@@ -530,6 +588,7 @@ mod tests {
     fn ntop4_enospc() {
         let a = [255u8; 4];
         let mut dst = [0 as c_char; 16];
+        // SAFETY: `a` has 4 readable bytes and `dst` the 16 bytes passed.
         unsafe {
             assert_eq!(
                 uv_inet_ntop(AF_INET, a.as_ptr() as _, dst.as_mut_ptr(), 16),
@@ -651,6 +710,8 @@ mod tests {
 
     #[test]
     fn ip_name_and_addr() {
+        // SAFETY: `storage` is a sockaddr_in6, large enough for a sockaddr_in
+        // too; `dst` has 46 bytes; every string is a live CString.
         unsafe {
             let mut storage: libc::sockaddr_in6 = std::mem::zeroed();
             let a4 = &mut storage as *mut _ as *mut sockaddr_in;
@@ -694,6 +755,7 @@ mod tests {
 
     #[test]
     fn ip6_zone_sets_scope_id() {
+        // SAFETY: every string is a live CString and `a` a local sockaddr_in6.
         unsafe {
             let lo = CString::new("lo").unwrap();
             let lo_idx = libc::if_nametoindex(lo.as_ptr());
@@ -715,6 +777,8 @@ mod tests {
 
     #[test]
     fn if_indextoname_size_protocol() {
+        // SAFETY: `buf` has IF_NAMESIZE bytes and each `size` says no more
+        // than that; `lo` is a live CString.
         unsafe {
             let lo = CString::new("lo").unwrap();
             let idx = libc::if_nametoindex(lo.as_ptr());

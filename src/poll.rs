@@ -1,5 +1,7 @@
 //! uv_poll_*: tell the user when an arbitrary descriptor becomes readable,
 //! writable, disconnected or has priority data. Level-triggered.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::handle;
@@ -11,14 +13,24 @@ pub const UV_WRITABLE: c_int = 2;
 pub const UV_DISCONNECT: c_int = 4;
 pub const UV_PRIORITIZED: c_int = 8;
 
+/// The watcher callback of every poll handle.
+///
+/// # Safety
+/// `loop_` is the live loop and `w` the `io_watcher` of a live `uv_poll_t`
+/// of that loop (the loop's dispatch passes only registered watchers).
 unsafe extern "C" fn on_io(loop_: *mut uv_loop_t, w: *mut uv__io_t, events: c_uint) {
-    let h = crate::container_of!(w, uv_poll_t, io_watcher);
+    // SAFETY: `w` is the `io_watcher` field of a uv_poll_t (contract above).
+    let h = unsafe { crate::container_of!(w, uv_poll_t, io_watcher) };
     // sysfs reports POLLERR|POLLPRI for a change: only a bare POLLERR is an error.
     if events & POLLERR != 0 && events & POLLPRI == 0 {
-        watcher::stop(loop_, w, watcher::ALL);
-        handle::stop(h as *mut uv_handle_t);
-        if let Some(cb) = (*h).poll_cb {
-            cb(h, -libc::EBADF, 0);
+        // SAFETY: `h` is live until its callback runs; nothing of it is
+        // touched after the callback, which may close or free it.
+        unsafe {
+            watcher::stop(loop_, w, watcher::ALL);
+            handle::stop(h as *mut uv_handle_t);
+            if let Some(cb) = (*h).poll_cb {
+                cb(h, -libc::EBADF, 0);
+            }
         }
         return;
     }
@@ -35,8 +47,12 @@ unsafe extern "C" fn on_io(loop_: *mut uv_loop_t, w: *mut uv__io_t, events: c_ui
     if events & POLLRDHUP != 0 {
         pevents |= UV_DISCONNECT;
     }
-    if let Some(cb) = (*h).poll_cb {
-        cb(h, 0, pevents);
+    // SAFETY: `h` is live (contract above); it is not touched after the
+    // callback, which may close or free it.
+    unsafe {
+        if let Some(cb) = (*h).poll_cb {
+            cb(h, 0, pevents);
+        }
     }
 }
 
@@ -49,20 +65,24 @@ pub unsafe extern "C" fn uv_poll_init(
     if loop_.is_null() || h.is_null() || fd < 0 {
         return -libc::EINVAL;
     }
-    if watcher::fd_exists(loop_, fd) {
-        return -libc::EEXIST;
+    // SAFETY: `loop_` is a live, initialised loop and `h` points to
+    // writable storage for a uv_poll_t that outlives the handle (uv.h).
+    unsafe {
+        if watcher::fd_exists(loop_, fd) {
+            return -libc::EEXIST;
+        }
+        let err = watcher::check_fd(loop_, fd);
+        if err != 0 {
+            return err;
+        }
+        let err = watcher::set_nonblock(fd, true);
+        if err != 0 {
+            return err;
+        }
+        handle::init(loop_, h as *mut uv_handle_t, UV_POLL);
+        watcher::init(&mut (*h).io_watcher, Some(on_io), fd);
+        (*h).poll_cb = None;
     }
-    let err = watcher::check_fd(loop_, fd);
-    if err != 0 {
-        return err;
-    }
-    let err = watcher::set_nonblock(fd, true);
-    if err != 0 {
-        return err;
-    }
-    handle::init(loop_, h as *mut uv_handle_t, UV_POLL);
-    watcher::init(&mut (*h).io_watcher, Some(on_io), fd);
-    (*h).poll_cb = None;
     0
 }
 
@@ -72,28 +92,43 @@ pub unsafe extern "C" fn uv_poll_init_socket(
     h: *mut uv_poll_t,
     fd: c_int,
 ) -> c_int {
-    uv_poll_init(loop_, h, fd)
+    // SAFETY: the same contract as uv_poll_init, passed on unchanged.
+    unsafe { uv_poll_init(loop_, h, fd) }
 }
 
+/// # Safety
+/// `h` is a live uv_poll_t initialised with uv_poll_init, on a live loop.
 unsafe fn stop(h: *mut uv_poll_t) {
-    let loop_ = (*h).h.loop_;
-    watcher::stop(loop_, &mut (*h).io_watcher, watcher::ALL);
-    handle::stop(h as *mut uv_handle_t);
-    if (*h).io_watcher.fd >= 0 {
-        watcher::invalidate_fd(loop_, (*h).io_watcher.fd);
+    // SAFETY: `h` and its loop are live (contract above).
+    unsafe {
+        let loop_ = (*h).h.loop_;
+        watcher::stop(loop_, &mut (*h).io_watcher, watcher::ALL);
+        handle::stop(h as *mut uv_handle_t);
+        if (*h).io_watcher.fd >= 0 {
+            watcher::invalidate_fd(loop_, (*h).io_watcher.fd);
+        }
     }
 }
 
+/// uv_close's part for a poll handle.
+///
+/// # Safety
+/// `h` is a live uv_poll_t initialised with uv_poll_init, being closed.
 pub unsafe fn close(h: *mut uv_poll_t) {
-    stop(h);
+    // SAFETY: the contract of `stop` is this function's own.
+    unsafe { stop(h) };
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_poll_stop(h: *mut uv_poll_t) -> c_int {
-    if handle::is_closing(h as *const uv_handle_t) {
-        return -libc::EINVAL;
+    // SAFETY: `h` is a live uv_poll_t the caller initialised with
+    // uv_poll_init (uv.h).
+    unsafe {
+        if handle::is_closing(h as *const uv_handle_t) {
+            return -libc::EINVAL;
+        }
+        stop(h);
     }
-    stop(h);
     0
 }
 
@@ -103,18 +138,23 @@ pub unsafe extern "C" fn uv_poll_start(
     pevents: c_int,
     cb: Option<unsafe extern "C" fn(*mut uv_poll_t, c_int, c_int)>,
 ) -> c_int {
-    if pevents & !(UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED) != 0
-        || handle::is_closing(h as *const uv_handle_t)
-    {
+    if pevents & !(UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED) != 0 {
         return -libc::EINVAL;
     }
-    let loop_ = (*h).h.loop_;
-    let w: *mut uv__io_t = &mut (*h).io_watcher;
-    let owner = watcher::owner(loop_, (*w).fd);
-    if !owner.is_null() && owner != w {
-        return -libc::EEXIST;
+    // SAFETY: `h` is a live uv_poll_t the caller initialised with
+    // uv_poll_init (uv.h); its loop outlives it.
+    unsafe {
+        if handle::is_closing(h as *const uv_handle_t) {
+            return -libc::EINVAL;
+        }
+        let loop_ = (*h).h.loop_;
+        let w: *mut uv__io_t = &mut (*h).io_watcher;
+        let owner = watcher::owner(loop_, (*w).fd);
+        if !owner.is_null() && owner != w {
+            return -libc::EEXIST;
+        }
+        stop(h);
     }
-    stop(h);
     if pevents == 0 {
         return 0;
     }
@@ -131,8 +171,12 @@ pub unsafe extern "C" fn uv_poll_start(
     if pevents & UV_DISCONNECT != 0 {
         events |= POLLRDHUP;
     }
-    watcher::start(loop_, w, events);
-    handle::start(h as *mut uv_handle_t);
-    (*h).poll_cb = cb;
+    // SAFETY: as above: `h` is a live poll handle of a live loop.
+    unsafe {
+        let loop_ = (*h).h.loop_;
+        watcher::start(loop_, &mut (*h).io_watcher, events);
+        handle::start(h as *mut uv_handle_t);
+        (*h).poll_cb = cb;
+    }
     0
 }
