@@ -98,8 +98,9 @@ pub unsafe extern "C" fn uv_cancel(req: *mut uv_req_t) -> c_int {
     }
     // SAFETY: uv.h's contract: `req` is a live request the caller
     // initialised; its `type_` says which struct it is, so each cast reads
-    // the struct it really is. A work item that pool::cancel removed is no
-    // longer seen by any worker, so this thread may finish it.
+    // the struct it really is. `work_req` is only addressed, never borrowed:
+    // a worker may be running it right now. A work item that pool::cancel
+    // removed is no longer seen by any worker, so this thread may finish it.
     unsafe {
         if (*req).type_ == UV_FS && crate::fs::uring::cancel(req as *mut uv_fs_t) {
             return 0;
@@ -107,23 +108,23 @@ pub unsafe extern "C" fn uv_cancel(req: *mut uv_req_t) -> c_int {
         let (loop_, w) = match (*req).type_ {
             UV_FS => {
                 let r = req as *mut uv_fs_t;
-                ((*r).loop_, &mut (*r).work_req as *mut uv__work)
+                ((*r).loop_, std::ptr::addr_of_mut!((*r).work_req))
             }
             UV_GETADDRINFO => {
                 let r = req as *mut uv_getaddrinfo_t;
-                ((*r).loop_, &mut (*r).work_req as *mut uv__work)
+                ((*r).loop_, std::ptr::addr_of_mut!((*r).work_req))
             }
             UV_GETNAMEINFO => {
                 let r = req as *mut uv_getnameinfo_t;
-                ((*r).loop_, &mut (*r).work_req as *mut uv__work)
+                ((*r).loop_, std::ptr::addr_of_mut!((*r).work_req))
             }
             UV_RANDOM => {
                 let r = req as *mut uv_random_t;
-                ((*r).loop_, &mut (*r).work_req as *mut uv__work)
+                ((*r).loop_, std::ptr::addr_of_mut!((*r).work_req))
             }
             UV_WORK => {
                 let r = req as *mut uv_work_t;
-                ((*r).loop_, &mut (*r).work_req as *mut uv__work)
+                ((*r).loop_, std::ptr::addr_of_mut!((*r).work_req))
             }
             _ => return -libc::EINVAL,
         };
