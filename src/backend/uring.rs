@@ -15,6 +15,8 @@
 //! process) is reported after reaping, and the caller retries with the time
 //! left; completions that overflowed the CQ are flushed, never dropped; no
 //! request is marked IOSQE_ASYNC.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use io_uring::{opcode, squeue, types, IoUring};
 use libc::c_int;
@@ -84,6 +86,9 @@ struct Creds {
 
 fn current_creds() -> Creds {
     let mut c = Creds::default();
+    // SAFETY: the get*id calls write the three locals they are given; the
+    // second getgroups writes at most `n` entries into a Vec of `n` (more
+    // groups meanwhile make it fail, and -1 truncates to nothing).
     unsafe {
         libc::getresuid(&mut c.uids[0], &mut c.uids[1], &mut c.uids[2]);
         libc::getresgid(&mut c.gids[0], &mut c.gids[1], &mut c.gids[2]);
@@ -278,10 +283,16 @@ impl Ring {
     /// Puts an entry in the submission queue, submitting to make room.
     fn push(&mut self, sqe: &squeue::Entry) {
         loop {
-            // SAFETY: every entry points only at memory that outlives its
-            // completion: the request (and the buffers, paths and statx
-            // space it owns until its callback) for operations, the ring's
-            // own `timeout_ts` for a timeout, nothing for polls and removals.
+            // SAFETY: every entry points only at memory that stays valid for
+            // as long as the kernel may use it. File operations (push_op,
+            // from fs/uring.rs): their request's buffers, iovec array, paths
+            // and statx space, all kept until the request's callback, which
+            // comes after the completion. A no-op (an answer from the stat
+            // cache), a poll of the epoll fd and a poll removal: no memory.
+            // A timeout: the ring's own `timeout_ts`, read by the kernel when
+            // the entry is submitted, which happens within the same `&mut
+            // self` call (enter_without_ext_arg), so it can neither move nor
+            // be freed before.
             if unsafe { self.ring.submission().push(sqe) }.is_ok() {
                 return;
             }
@@ -350,7 +361,9 @@ impl Ring {
         let r = if timeout == 0 {
             self.ring.submit()
         } else if self.ext_arg {
+            // SAFETY: sigset_t is plain data; all-zero is a valid value.
             let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+            // SAFETY: `set` is a local sigset the calls write.
             unsafe {
                 libc::sigemptyset(&mut set);
                 libc::sigaddset(&mut set, libc::SIGPROF);
