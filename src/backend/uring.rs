@@ -102,6 +102,20 @@ fn current_creds() -> Creds {
     c
 }
 
+/// The pause before retrying a submission that failed `failures` times
+/// before: a yield first, then sleeps doubling from 50 µs to at most 1 ms.
+fn submit_backoff(failures: u32) {
+    match submit_backoff_delay(failures) {
+        None => std::thread::yield_now(),
+        Some(d) => std::thread::sleep(d),
+    }
+}
+
+/// `submit_backoff`'s sleep; None for the yield.
+fn submit_backoff_delay(failures: u32) -> Option<std::time::Duration> {
+    (failures > 0).then(|| std::time::Duration::from_micros((25u64 << failures.min(6)).min(1000)))
+}
+
 fn os_err(e: std::io::Error) -> c_int {
     -e.raw_os_error().unwrap_or(libc::EIO)
 }
@@ -282,6 +296,7 @@ impl Ring {
 
     /// Puts an entry in the submission queue, submitting to make room.
     fn push(&mut self, sqe: &squeue::Entry) {
+        let mut failures = 0u32;
         loop {
             // SAFETY: every entry points only at memory that stays valid for
             // as long as the kernel may use it. File operations (push_op,
@@ -297,11 +312,23 @@ impl Ring {
                 return;
             }
             if let Err(e) = self.ring.submit() {
-                if e.raw_os_error() == Some(libc::EBUSY) {
-                    // The CQ is full and its overflow not yet flushed: take
-                    // completions off it (delivered with the next reap).
-                    let cq = self.ring.completion();
-                    self.backlog.extend(cq.map(|c| (c.user_data(), c.result())));
+                match e.raw_os_error() {
+                    Some(libc::EBUSY) => {
+                        // The CQ is full and its overflow not yet flushed: take
+                        // completions off it (delivered with the next reap).
+                        let cq = self.ring.completion();
+                        self.backlog.extend(cq.map(|c| (c.user_data(), c.result())));
+                    }
+                    // A signal cut io_uring_enter short: nothing is wrong, so
+                    // again at once.
+                    Some(libc::EINTR) => {}
+                    // EAGAIN, ENOMEM (the kernel short of memory) and the like
+                    // do not clear by retrying at once: that only spins the
+                    // loop thread at full speed. Give the kernel time instead.
+                    _ => {
+                        submit_backoff(failures);
+                        failures = failures.saturating_add(1);
+                    }
                 }
             }
         }
@@ -474,5 +501,21 @@ impl Ring {
         }
         // A removed poll's late completion, a removal, a timeout entry.
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn submit_backoff_yields_then_sleeps_up_to_1ms() {
+        let us = |n| submit_backoff_delay(n).map(|d: Duration| d.as_micros());
+        assert_eq!(us(0), None);
+        assert_eq!(
+            [1, 2, 3, 4, 5, 6, 7, 1000, u32::MAX].map(us),
+            [50, 100, 200, 400, 800, 1000, 1000, 1000, 1000].map(Some)
+        );
     }
 }
