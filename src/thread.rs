@@ -810,12 +810,22 @@ mod tests {
     use super::*;
     use std::ffi::CStr;
     use std::mem::MaybeUninit;
+    use std::ptr::addr_of_mut;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
+
+    // Nothing asserts on the threads these tests start: the entry points are
+    // extern "C", so a panic there would abort the whole test binary. The
+    // threads return (or record) what they saw, and the test asserts on it
+    // after the join; a panic that happens anyway is caught on the thread
+    // and raised again by `join`, as a normal test failure.
 
     /// A raw pointer that closures may carry to another thread; the tests
     /// keep the pointee alive until every thread is joined.
     struct P<T>(*mut T);
+    // SAFETY: only the address crosses threads; every test keeps the pointee
+    // alive until the threads are joined, and the pointees used from several
+    // threads at once are pthread objects (or atomics) made for it.
     unsafe impl<T> Send for P<T> {}
     impl<T> Clone for P<T> {
         fn clone(&self) -> Self {
@@ -831,19 +841,38 @@ mod tests {
 
     type Job = Box<dyn FnOnce() + Send>;
 
+    /// # Safety
+    /// `arg` is a `Box<Job>` from `Box::into_raw`, handed to this thread alone.
     unsafe extern "C" fn run_job(arg: *mut c_void) {
-        let job = Box::from_raw(arg as *mut Job);
+        // SAFETY: the contract: the box is this thread's to take.
+        let job = unsafe { Box::from_raw(arg as *mut Job) };
         job();
     }
 
-    /// Starts `f` on a thread made by uv_thread_create_ex.
-    fn spawn_opts(
+    /// A thread started by `spawn`: `join` returns what its closure returned.
+    struct Spawned<R> {
+        tid: uv_thread_t,
+        out: P<Option<std::thread::Result<R>>>,
+    }
+
+    /// Starts `f` on a thread made by uv_thread_create_ex. A panic in `f` is
+    /// caught there (it must not reach the extern "C" entry point) and
+    /// raised again by `join`.
+    fn spawn_opts<R: Send + 'static>(
         opts: Option<uv_thread_options_t>,
-        f: impl FnOnce() + Send + 'static,
-    ) -> uv_thread_t {
-        let job: Box<Job> = Box::new(Box::new(f));
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> Spawned<R> {
+        let out = P(Box::into_raw(Box::new(None)));
+        let job: Box<Job> = Box::new(Box::new(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            // SAFETY: `out` is a live box that only `join` reads, after this
+            // thread has ended.
+            unsafe { *out.get() = Some(r) };
+        }));
         let mut tid: uv_thread_t = 0;
         let opts_ptr = opts.as_ref().map_or(std::ptr::null(), |o| o as *const _);
+        // SAFETY: `tid` and `opts` are locals; the job box goes to the new
+        // thread, which run_job gives it to.
         let r = unsafe {
             uv_thread_create_ex(
                 &mut tid,
@@ -853,44 +882,64 @@ mod tests {
             )
         };
         assert_eq!(r, 0);
-        tid
+        Spawned { tid, out }
     }
 
-    fn spawn(f: impl FnOnce() + Send + 'static) -> uv_thread_t {
+    fn spawn<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Spawned<R> {
         spawn_opts(None, f)
     }
 
-    fn join(mut tid: uv_thread_t) {
+    /// Waits for the thread; returns what its closure returned, or raises
+    /// its panic here.
+    fn join<R>(t: Spawned<R>) -> R {
+        let mut tid = t.tid;
+        // SAFETY: `tid` is a thread spawn made and nobody joined yet.
         assert_eq!(unsafe { uv_thread_join(&mut tid) }, 0);
+        // SAFETY: the thread has ended: the box is ours again, taken once.
+        let out = unsafe { Box::from_raw(t.out.get()) };
+        match out.expect("the thread ran its job") {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     fn boxed<T>() -> P<T> {
+        // SAFETY: only used for the pthread types, integers and atomics,
+        // for which all-zero bytes are a valid (not yet initialised) value.
         P(Box::into_raw(Box::new(unsafe {
             MaybeUninit::<T>::zeroed().assume_init()
         })))
     }
 
     fn unbox<T>(p: P<T>) {
+        // SAFETY: `p` came from `boxed` and every thread using it is joined.
         drop(unsafe { Box::from_raw(p.get()) });
     }
 
     static CALLED: AtomicUsize = AtomicUsize::new(0);
+    /// The argument plain_entry got.
+    static SEEN_ARG: AtomicUsize = AtomicUsize::new(0);
 
-    unsafe extern "C" fn plain_entry(arg: *mut c_void) {
-        assert_eq!(arg as usize, 42);
+    extern "C" fn plain_entry(arg: *mut c_void) {
+        SEEN_ARG.store(arg as usize, Ordering::SeqCst);
         CALLED.fetch_add(1, Ordering::SeqCst);
     }
 
     #[test]
     fn create_join_detach() {
         let mut tid: uv_thread_t = 0;
+        // SAFETY: `tid` is a local; plain_entry never dereferences its argument.
         unsafe {
             assert_eq!(
                 uv_thread_create(&mut tid, Some(plain_entry), 42 as *mut c_void),
                 0
             );
             assert_eq!(uv_thread_join(&mut tid), 0);
-            assert_eq!(CALLED.load(Ordering::SeqCst), 1);
+        }
+        assert_eq!(CALLED.load(Ordering::SeqCst), 1);
+        assert_eq!(SEEN_ARG.load(Ordering::SeqCst), 42);
+        // SAFETY: as above.
+        unsafe {
             assert_eq!(
                 uv_thread_create(&mut tid, None, std::ptr::null_mut()),
                 UV_EINVAL
@@ -906,30 +955,34 @@ mod tests {
     #[test]
     fn self_and_equal() {
         let main = uv_thread_self();
-        let other = boxed::<uv_thread_t>();
-        let t = spawn(move || unsafe {
-            *other.get() = uv_thread_self();
-        });
-        join(t);
+        let t = spawn(|| uv_thread_self());
+        let tid = t.tid;
+        let other = join(t);
+        // SAFETY: the three ids are locals.
         unsafe {
             assert_ne!(uv_thread_equal(&main, &main), 0);
-            assert_eq!(uv_thread_equal(&main, other.get()), 0);
-            assert_ne!(uv_thread_equal(&t, other.get()), 0);
+            assert_eq!(uv_thread_equal(&main, &other), 0);
+            assert_ne!(uv_thread_equal(&tid, &other), 0);
         }
-        unbox(other);
     }
 
-    fn own_stack_size() -> usize {
+    /// The calling thread's stack size, or the failing pthread call's error.
+    fn own_stack_size() -> Result<usize, c_int> {
+        let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
+        // SAFETY: pthread_getattr_np initialises `attr` when it returns 0;
+        // only then is it read, and destroyed once.
         unsafe {
-            let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
-            assert_eq!(
-                libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()),
-                0
-            );
+            let r = libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr());
+            if r != 0 {
+                return Err(r);
+            }
             let mut size = 0;
-            assert_eq!(libc::pthread_attr_getstacksize(attr.as_ptr(), &mut size), 0);
+            let r = libc::pthread_attr_getstacksize(attr.as_ptr(), &mut size);
             libc::pthread_attr_destroy(attr.as_mut_ptr());
-            size
+            if r != 0 {
+                return Err(r);
+            }
+            Ok(size)
         }
     }
 
@@ -954,59 +1007,82 @@ mod tests {
                 flags: UV_THREAD_HAS_STACK_SIZE,
                 stack_size: want,
             };
-            let got = boxed::<usize>();
-            join(spawn_opts(Some(opts), move || unsafe {
-                *got.get() = own_stack_size()
-            }));
+            let got = join(spawn_opts(Some(opts), own_stack_size));
             let expected = if want == 0 { thread_stack_size() } else { want };
-            assert!(unsafe { *got.get() } >= expected, "asked {want}");
-            unbox(got);
+            assert!(got.unwrap() >= expected, "asked {want}");
         }
         // Without options: RLIMIT_STACK, like the main thread.
-        let got = boxed::<usize>();
-        join(spawn(move || unsafe { *got.get() = own_stack_size() }));
-        assert!(unsafe { *got.get() } >= thread_stack_size());
-        unbox(got);
+        let got = join(spawn(own_stack_size));
+        assert!(got.unwrap() >= thread_stack_size());
     }
 
-    fn name_of(mut tid: uv_thread_t, size: usize) -> String {
+    /// uv_thread_getname into a `size`-byte buffer, or its error.
+    fn name_of(mut tid: uv_thread_t, size: usize) -> Result<String, c_int> {
         let mut buf = vec![0x55 as c_char; size];
-        assert_eq!(
-            unsafe { uv_thread_getname(&mut tid, buf.as_mut_ptr(), size) },
-            0
-        );
-        unsafe { CStr::from_ptr(buf.as_ptr()) }
+        // SAFETY: `buf` has the `size` bytes passed.
+        let r = unsafe { uv_thread_getname(&mut tid, buf.as_mut_ptr(), size) };
+        if r != 0 {
+            return Err(r);
+        }
+        // SAFETY: on success the name is NUL-terminated within `buf`.
+        Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
             .to_string_lossy()
-            .into_owned()
+            .into_owned())
     }
 
     #[test]
     fn names() {
-        let sems = boxed::<[uv_sem_t; 2]>();
+        let (ready, done) = (boxed::<uv_sem_t>(), boxed::<uv_sem_t>());
+        // SAFETY: both semaphores are boxed, alive until unboxed at the end.
         unsafe {
-            assert_eq!(uv_sem_init(&mut (*sems.get())[0], 0), 0);
-            assert_eq!(uv_sem_init(&mut (*sems.get())[1], 0), 0);
+            assert_eq!(uv_sem_init(ready.get(), 0), 0);
+            assert_eq!(uv_sem_init(done.get(), 0), 0);
         }
-        let t = spawn(move || unsafe {
-            let s = &mut *sems.get();
-            assert_eq!(uv_thread_setname(c"aaaaaaaaaaaaaaaa".as_ptr()), 0);
-            assert_eq!(name_of(uv_thread_self(), 16), "aaaaaaaaaaaaaaa");
-            assert_eq!(name_of(uv_thread_self(), 3), "aa");
-            assert_eq!(name_of(uv_thread_self(), 64), "aaaaaaaaaaaaaaa");
-            assert_eq!(uv_thread_setname(c"~½¬{½".as_ptr()), 0);
-            assert_eq!(name_of(uv_thread_self(), 16), "~½¬{½");
-            assert_eq!(uv_thread_setname(c"worker-thread".as_ptr()), 0);
-            uv_sem_post(&mut s[0]);
-            uv_sem_wait(&mut s[1]);
+        let t = spawn(move || {
+            let ok = |s: &str| Ok(s.to_string());
+            // SAFETY: the names are static C strings; the semaphores outlive
+            // this thread.
+            unsafe {
+                let seen = [
+                    (uv_thread_setname(c"aaaaaaaaaaaaaaaa".as_ptr()), "set 16 a"),
+                    (
+                        (name_of(uv_thread_self(), 16) != ok("aaaaaaaaaaaaaaa")) as c_int,
+                        "cut to 15",
+                    ),
+                    (
+                        (name_of(uv_thread_self(), 3) != ok("aa")) as c_int,
+                        "cut to size - 1",
+                    ),
+                    (
+                        (name_of(uv_thread_self(), 64) != ok("aaaaaaaaaaaaaaa")) as c_int,
+                        "large buffer",
+                    ),
+                    (uv_thread_setname(c"~½¬{½".as_ptr()), "set non-ASCII"),
+                    (
+                        (name_of(uv_thread_self(), 16) != ok("~½¬{½")) as c_int,
+                        "non-ASCII kept",
+                    ),
+                    (uv_thread_setname(c"worker-thread".as_ptr()), "set worker"),
+                ];
+                uv_sem_post(ready.get());
+                uv_sem_wait(done.get());
+                seen
+            }
         });
+        // SAFETY: as above; `t.tid` is a live thread until joined.
         unsafe {
-            let s = &mut *sems.get();
-            uv_sem_wait(&mut s[0]);
-            assert_eq!(name_of(t, 16), "worker-thread");
-            uv_sem_post(&mut s[1]);
-            join(t);
-            uv_sem_destroy(&mut s[0]);
-            uv_sem_destroy(&mut s[1]);
+            uv_sem_wait(ready.get());
+            assert_eq!(name_of(t.tid, 16), Ok("worker-thread".to_string()));
+            uv_sem_post(done.get());
+        }
+        for (r, what) in join(t) {
+            assert_eq!(r, 0, "{what}");
+        }
+        // SAFETY: the thread is joined; the buffers are locals of the sizes
+        // passed (or refused before use).
+        unsafe {
+            uv_sem_destroy(ready.get());
+            uv_sem_destroy(done.get());
             assert_eq!(uv_thread_setname(std::ptr::null()), UV_EINVAL);
             let mut me = uv_thread_self();
             let mut b = [0 as c_char; 4];
@@ -1016,82 +1092,140 @@ mod tests {
                 UV_EINVAL
             );
         }
-        unbox(sems);
+        unbox(ready);
+        unbox(done);
     }
 
     #[test]
     fn affinity() {
         let n = uv_cpumask_size() as usize;
         assert_eq!(n, 1024);
-        let t = spawn(move || unsafe {
+        /// What the thread saw, in order.
+        struct Seen {
+            short: c_int,
+            get: c_int,
+            mask: Vec<c_char>,
+            cpu: c_int,
+            only: Vec<c_char>,
+            set: c_int,
+            old: Vec<c_char>,
+            get_now: c_int,
+            now: Vec<c_char>,
+            cpu_now: c_int,
+            restore: c_int,
+        }
+        let t = spawn(move || {
             let mut me = uv_thread_self();
             let mut mask = vec![0 as c_char; n];
-            assert_eq!(
-                uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n - 1),
-                UV_EINVAL
-            );
-            assert_eq!(uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n), 0);
-            assert!(mask.iter().all(|&b| b == 0 || b == 1));
-            let cpu = uv_thread_getcpu();
-            assert!(cpu >= 0 && mask[cpu as usize] == 1);
-
             let mut only = vec![0 as c_char; n];
-            only[cpu as usize] = 1;
             let mut old = vec![0 as c_char; n];
-            assert_eq!(
-                uv_thread_setaffinity(&mut me, only.as_mut_ptr(), old.as_mut_ptr(), n),
-                0
-            );
-            assert_eq!(old, mask);
             let mut now = vec![0 as c_char; n];
-            assert_eq!(uv_thread_getaffinity(&mut me, now.as_mut_ptr(), n), 0);
-            assert_eq!(now, only);
-            assert_eq!(uv_thread_getcpu(), cpu);
-            assert_eq!(
-                uv_thread_setaffinity(&mut me, mask.as_mut_ptr(), std::ptr::null_mut(), n),
-                0
-            );
+            // SAFETY: every mask is a local of `n` bytes, the size passed
+            // (n - 1 is refused before the mask is touched).
+            unsafe {
+                let short = uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n - 1);
+                let get = uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n);
+                let cpu = uv_thread_getcpu();
+                if let Some(b) = usize::try_from(cpu).ok().and_then(|c| only.get_mut(c)) {
+                    *b = 1;
+                }
+                let set = uv_thread_setaffinity(&mut me, only.as_mut_ptr(), old.as_mut_ptr(), n);
+                let get_now = uv_thread_getaffinity(&mut me, now.as_mut_ptr(), n);
+                let cpu_now = uv_thread_getcpu();
+                let restore =
+                    uv_thread_setaffinity(&mut me, mask.as_mut_ptr(), std::ptr::null_mut(), n);
+                Seen {
+                    short,
+                    get,
+                    mask,
+                    cpu,
+                    only,
+                    set,
+                    old,
+                    get_now,
+                    now,
+                    cpu_now,
+                    restore,
+                }
+            }
         });
-        join(t);
+        let s = join(t);
+        assert_eq!(s.short, UV_EINVAL);
+        assert_eq!(s.get, 0);
+        assert!(s.mask.iter().all(|&b| b == 0 || b == 1));
+        assert!(s.cpu >= 0 && s.mask[s.cpu as usize] == 1, "cpu {}", s.cpu);
+        assert_eq!((s.set, s.get_now, s.restore), (0, 0, 0));
+        assert_eq!(s.old, s.mask);
+        assert_eq!(s.now, s.only);
+        assert_eq!(s.cpu_now, s.cpu);
     }
 
     #[test]
     fn priority() {
+        // SAFETY: null is refused before use; no other pointer.
         unsafe {
             assert_eq!(uv_thread_getpriority(0, std::ptr::null_mut()), UV_EINVAL);
             assert_eq!(uv_thread_setpriority(uv_thread_self(), 3), UV_EINVAL);
             assert_eq!(uv_thread_setpriority(uv_thread_self(), -3), UV_EINVAL);
         }
         let sem = boxed::<uv_sem_t>();
+        // SAFETY: the semaphore is boxed and outlives the thread.
         unsafe { assert_eq!(uv_sem_init(sem.get(), 0), 0) };
+        // SAFETY: as above.
         let t = spawn(move || unsafe { uv_sem_wait(sem.get()) });
+        // SAFETY: `t.tid` is alive: it waits for the post below; `p` is local.
         unsafe {
             let mut p = 99;
-            assert_eq!(uv_thread_getpriority(t, &mut p), 0);
+            assert_eq!(uv_thread_getpriority(t.tid, &mut p), 0);
             // Another thread under SCHED_OTHER: its real-time priority, 0.
             assert_eq!(p, 0);
-            assert_eq!(uv_thread_setpriority(t, UV_THREAD_PRIORITY_LOWEST), 0);
-            assert_eq!(uv_thread_getpriority(t, &mut p), 0);
+            assert_eq!(uv_thread_setpriority(t.tid, UV_THREAD_PRIORITY_LOWEST), 0);
+            assert_eq!(uv_thread_getpriority(t.tid, &mut p), 0);
             assert_eq!(p, libc::sched_get_priority_min(libc::SCHED_OTHER));
             uv_sem_post(sem.get());
         }
         join(t);
         // The calling thread: the nice value (lowering needs no privilege).
-        let t = spawn(|| unsafe {
+        let t = spawn(|| {
             let me = uv_thread_self();
             let mut p = 99;
-            assert_eq!(uv_thread_getpriority(me, &mut p), 0);
-            // LOWEST is nice 4: reaching it lowers the priority (no privilege
-            // needed) unless the test already runs at a lower one.
-            if p <= 4 {
-                assert_eq!(uv_thread_setpriority(me, UV_THREAD_PRIORITY_LOWEST), 0);
-                assert_eq!(uv_thread_getpriority(me, &mut p), 0);
-                assert_eq!(p, 4);
-            } else {
-                eprintln!("SKIPPED thread priorities: the tests run at nice {p}, below LOWEST (4)");
+            // SAFETY: `p` is a local.
+            let get = unsafe { uv_thread_getpriority(me, &mut p) };
+            let before = p;
+            let mut policy = -1;
+            // SAFETY: sched_param is plain data, all-zero valid; `policy` and
+            // `param` are locals the call writes.
+            unsafe {
+                let mut param: libc::sched_param = std::mem::zeroed();
+                libc::pthread_getschedparam(me, &mut policy, &mut param);
             }
+            // Only under SCHED_OTHER is the nice value used. LOWEST is nice
+            // 4: reaching it lowers the priority (no privilege needed) unless
+            // the test already runs at a lower one.
+            let lowered = (get == 0 && policy == libc::SCHED_OTHER && p <= 4).then(|| {
+                // SAFETY: `p` is a local.
+                unsafe {
+                    let set = uv_thread_setpriority(me, UV_THREAD_PRIORITY_LOWEST);
+                    let get = uv_thread_getpriority(me, &mut p);
+                    (set, get, p)
+                }
+            });
+            (get, policy, before, lowered)
         });
-        join(t);
+        let (get, policy, before, lowered) = join(t);
+        assert_eq!(get, 0);
+        match lowered {
+            Some(seen) => assert_eq!(seen, (0, 0, 4)),
+            None if policy != libc::SCHED_OTHER => eprintln!(
+                "SKIPPED thread priorities (nice values): the tests run under scheduling \
+                 policy {policy}, not SCHED_OTHER (e.g. under chrt -i), where the nice value \
+                 is not what uv_thread_getpriority reports"
+            ),
+            None => eprintln!(
+                "SKIPPED thread priorities: the tests run at nice {before}, below LOWEST (4)"
+            ),
+        }
+        // SAFETY: both threads are joined; destroyed once.
         unsafe { uv_sem_destroy(sem.get()) };
         unbox(sem);
     }
@@ -1103,37 +1237,41 @@ mod tests {
             counter: usize,
         }
         let s = boxed::<Shared>();
-        unsafe { assert_eq!(uv_mutex_init(&mut (*s.get()).mutex), 0) };
+        // SAFETY: `s` is boxed and outlives every thread. The mutex is only
+        // ever reached through raw pointers (addr_of_mut!), never a shared
+        // `&mut`, as several threads use it at once.
+        unsafe { assert_eq!(uv_mutex_init(addr_of_mut!((*s.get()).mutex)), 0) };
         let threads: Vec<_> = (0..4)
             .map(|_| {
+                // SAFETY: as above; `counter` is only touched under the mutex.
                 spawn(move || unsafe {
                     let sh = s.get();
                     for _ in 0..20_000 {
-                        uv_mutex_lock(&mut (*sh).mutex);
+                        uv_mutex_lock(addr_of_mut!((*sh).mutex));
                         // A non-atomic read-modify-write: only exclusion
                         // keeps it from losing updates.
-                        let v = std::ptr::read_volatile(&(*sh).counter);
-                        std::ptr::write_volatile(&mut (*sh).counter, v + 1);
-                        uv_mutex_unlock(&mut (*sh).mutex);
+                        let v = std::ptr::read_volatile(addr_of_mut!((*sh).counter));
+                        std::ptr::write_volatile(addr_of_mut!((*sh).counter), v + 1);
+                        uv_mutex_unlock(addr_of_mut!((*sh).mutex));
                     }
                 })
             })
             .collect();
         threads.into_iter().for_each(join);
+        // SAFETY: as above; every thread that counted is joined.
         unsafe {
+            let m = addr_of_mut!((*s.get()).mutex);
             assert_eq!((*s.get()).counter, 80_000);
             // Held by another thread: trylock reports busy.
-            uv_mutex_lock(&mut (*s.get()).mutex);
-            let busy = boxed::<c_int>();
-            join(spawn(move || {
-                *busy.get() = uv_mutex_trylock(&mut (*s.get()).mutex)
+            uv_mutex_lock(m);
+            let busy = join(spawn(move || {
+                uv_mutex_trylock(addr_of_mut!((*s.get()).mutex))
             }));
-            assert_eq!(*busy.get(), UV_EBUSY);
-            uv_mutex_unlock(&mut (*s.get()).mutex);
-            assert_eq!(uv_mutex_trylock(&mut (*s.get()).mutex), 0);
-            uv_mutex_unlock(&mut (*s.get()).mutex);
-            uv_mutex_destroy(&mut (*s.get()).mutex);
-            unbox(busy);
+            assert_eq!(busy, UV_EBUSY);
+            uv_mutex_unlock(m);
+            assert_eq!(uv_mutex_trylock(m), 0);
+            uv_mutex_unlock(m);
+            uv_mutex_destroy(m);
         }
         unbox(s);
     }
@@ -1141,19 +1279,18 @@ mod tests {
     #[test]
     fn mutex_recursive() {
         let m = boxed::<uv_mutex_t>();
+        // SAFETY: `m` is boxed and outlives the thread; null is refused.
         unsafe {
             assert_eq!(uv_mutex_init_recursive(m.get()), 0);
             uv_mutex_lock(m.get());
             uv_mutex_lock(m.get());
             assert_eq!(uv_mutex_trylock(m.get()), 0);
-            let busy = boxed::<c_int>();
-            join(spawn(move || *busy.get() = uv_mutex_trylock(m.get())));
-            assert_eq!(*busy.get(), UV_EBUSY);
+            let busy = join(spawn(move || uv_mutex_trylock(m.get())));
+            assert_eq!(busy, UV_EBUSY);
             uv_mutex_unlock(m.get());
             uv_mutex_unlock(m.get());
             uv_mutex_unlock(m.get());
             uv_mutex_destroy(m.get());
-            unbox(busy);
             assert_eq!(uv_mutex_init(std::ptr::null_mut()), UV_EINVAL);
         }
         unbox(m);
@@ -1162,33 +1299,32 @@ mod tests {
     #[test]
     fn rwlock() {
         let l = boxed::<uv_rwlock_t>();
-        let r = boxed::<[c_int; 2]>();
+        // SAFETY: `l` is boxed and outlives the threads.
         unsafe {
             assert_eq!(uv_rwlock_init(l.get()), 0);
             // Write-held: others can take neither.
             assert_eq!(uv_rwlock_trywrlock(l.get()), 0);
-            join(spawn(move || {
-                *r.get() = [uv_rwlock_tryrdlock(l.get()), uv_rwlock_trywrlock(l.get())]
+            let r = join(spawn(move || {
+                [uv_rwlock_tryrdlock(l.get()), uv_rwlock_trywrlock(l.get())]
             }));
-            assert_eq!(*r.get(), [UV_EBUSY, UV_EBUSY]);
+            assert_eq!(r, [UV_EBUSY, UV_EBUSY]);
             uv_rwlock_wrunlock(l.get());
             // Read-held: others can read but not write.
             uv_rwlock_rdlock(l.get());
-            join(spawn(move || {
+            let r = join(spawn(move || {
                 let rd = uv_rwlock_tryrdlock(l.get());
                 if rd == 0 {
                     uv_rwlock_rdunlock(l.get());
                 }
-                *r.get() = [rd, uv_rwlock_trywrlock(l.get())];
+                [rd, uv_rwlock_trywrlock(l.get())]
             }));
-            assert_eq!(*r.get(), [0, UV_EBUSY]);
+            assert_eq!(r, [0, UV_EBUSY]);
             uv_rwlock_rdunlock(l.get());
             uv_rwlock_wrlock(l.get());
             uv_rwlock_wrunlock(l.get());
             uv_rwlock_destroy(l.get());
         }
         unbox(l);
-        unbox(r);
     }
 
     #[test]
@@ -1199,59 +1335,60 @@ mod tests {
             flag: bool,
         }
         let s = boxed::<Shared>();
+        // SAFETY: `s` is boxed and outlives the threads; the mutex and cond
+        // are reached through raw pointers only, `flag` only under the mutex.
         unsafe {
             let sh = s.get();
-            assert_eq!(uv_mutex_init(&mut (*sh).mutex), 0);
-            assert_eq!(uv_cond_init(&mut (*sh).cond), 0);
+            let (m, c) = (addr_of_mut!((*sh).mutex), addr_of_mut!((*sh).cond));
+            assert_eq!(uv_mutex_init(m), 0);
+            assert_eq!(uv_cond_init(c), 0);
 
-            uv_mutex_lock(&mut (*sh).mutex);
+            uv_mutex_lock(m);
             let start = Instant::now();
-            let r = uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, 100_000_000);
+            let r = uv_cond_timedwait(c, m, 100_000_000);
             assert_eq!(r, UV_ETIMEDOUT);
             assert!(start.elapsed() >= Duration::from_millis(100));
             assert!(start.elapsed() < Duration::from_secs(5));
-            uv_mutex_unlock(&mut (*sh).mutex);
+            uv_mutex_unlock(m);
 
             // Signalled well before the (long) deadline.
-            uv_mutex_lock(&mut (*sh).mutex);
+            uv_mutex_lock(m);
             let t = spawn(move || {
                 let sh = s.get();
-                uv_mutex_lock(&mut (*sh).mutex);
+                uv_mutex_lock(addr_of_mut!((*sh).mutex));
                 (*sh).flag = true;
-                uv_cond_signal(&mut (*sh).cond);
-                uv_mutex_unlock(&mut (*sh).mutex);
+                uv_cond_signal(addr_of_mut!((*sh).cond));
+                uv_mutex_unlock(addr_of_mut!((*sh).mutex));
             });
             let start = Instant::now();
-            while !(*sh).flag {
-                let r = uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, 10_000_000_000);
+            // (`flag` changes under the mutex, which the wait gives up.)
+            while !std::ptr::read_volatile(addr_of_mut!((*sh).flag)) {
+                let r = uv_cond_timedwait(c, m, 10_000_000_000);
                 assert_eq!(r, 0);
             }
             assert!(start.elapsed() < Duration::from_secs(5));
-            uv_mutex_unlock(&mut (*sh).mutex);
+            uv_mutex_unlock(m);
             join(t);
 
             // A timeout so large it would wrap must not expire at once.
-            uv_mutex_lock(&mut (*sh).mutex);
+            uv_mutex_lock(m);
             (*sh).flag = false;
             let t = spawn(move || {
                 let sh = s.get();
                 std::thread::sleep(Duration::from_millis(50));
-                uv_mutex_lock(&mut (*sh).mutex);
+                uv_mutex_lock(addr_of_mut!((*sh).mutex));
                 (*sh).flag = true;
-                uv_cond_broadcast(&mut (*sh).cond);
-                uv_mutex_unlock(&mut (*sh).mutex);
+                uv_cond_broadcast(addr_of_mut!((*sh).cond));
+                uv_mutex_unlock(addr_of_mut!((*sh).mutex));
             });
-            while !(*sh).flag {
-                assert_eq!(
-                    uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, u64::MAX),
-                    0
-                );
+            while !std::ptr::read_volatile(addr_of_mut!((*sh).flag)) {
+                assert_eq!(uv_cond_timedwait(c, m, u64::MAX), 0);
             }
-            uv_mutex_unlock(&mut (*sh).mutex);
+            uv_mutex_unlock(m);
             join(t);
 
-            uv_cond_destroy(&mut (*sh).cond);
-            uv_mutex_destroy(&mut (*sh).mutex);
+            uv_cond_destroy(c);
+            uv_mutex_destroy(m);
         }
         unbox(s);
     }
@@ -1259,6 +1396,7 @@ mod tests {
     #[test]
     fn semaphore() {
         let sem = boxed::<uv_sem_t>();
+        // SAFETY: `sem` is boxed and outlives the thread.
         unsafe {
             assert_eq!(uv_sem_init(sem.get(), 3), 0);
             uv_sem_wait(sem.get());
@@ -1286,38 +1424,39 @@ mod tests {
         const N: usize = 4;
         const ROUNDS: usize = 5;
         let b = boxed::<uv_barrier_t>();
-        let serial = boxed::<AtomicUsize>();
+        // SAFETY: `b` is boxed and outlives the threads.
         unsafe {
             assert_eq!(uv_barrier_init(b.get(), 0), UV_EINVAL);
             assert_eq!(uv_barrier_init(b.get(), N as c_uint), 0);
         }
         let threads: Vec<_> = (0..N)
             .map(|_| {
+                // SAFETY: as above.
                 spawn(move || unsafe {
-                    for _ in 0..ROUNDS {
-                        let r = uv_barrier_wait(b.get());
-                        assert!(r == 0 || r == 1);
-                        (*serial.get()).fetch_add(r as usize, Ordering::SeqCst);
-                    }
+                    (0..ROUNDS)
+                        .map(|_| uv_barrier_wait(b.get()))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        threads.into_iter().for_each(join);
+        let seen: Vec<c_int> = threads.into_iter().flat_map(join).collect();
+        assert!(seen.iter().all(|&r| r == 0 || r == 1), "{seen:?}");
+        // One serial thread per round.
+        assert_eq!(seen.iter().filter(|&&r| r == 1).count(), ROUNDS);
+        // SAFETY: as above; every waiter is joined.
         unsafe {
-            assert_eq!((*serial.get()).load(Ordering::SeqCst), ROUNDS);
             uv_barrier_destroy(b.get());
             assert_eq!(uv_barrier_init(b.get(), 1), 0);
             assert!(uv_barrier_wait(b.get()) > 0);
             uv_barrier_destroy(b.get());
         }
         unbox(b);
-        unbox(serial);
     }
 
     static ONCE_RUNS: AtomicUsize = AtomicUsize::new(0);
     static mut ONCE_GUARD: uv_once_t = libc::PTHREAD_ONCE_INIT;
 
-    unsafe extern "C" fn once_cb() {
+    extern "C" fn once_cb() {
         std::thread::sleep(Duration::from_millis(10));
         ONCE_RUNS.fetch_add(1, Ordering::SeqCst);
     }
@@ -1326,21 +1465,26 @@ mod tests {
     fn once() {
         let threads: Vec<_> = (0..4)
             .map(|_| {
+                // SAFETY: ONCE_GUARD is only ever used by pthread_once, which
+                // synchronises its users.
                 spawn(|| unsafe {
-                    uv_once(std::ptr::addr_of_mut!(ONCE_GUARD), Some(once_cb));
+                    uv_once(addr_of_mut!(ONCE_GUARD), Some(once_cb));
                     // Nobody returns before the one run has finished.
-                    assert_eq!(ONCE_RUNS.load(Ordering::SeqCst), 1);
+                    ONCE_RUNS.load(Ordering::SeqCst)
                 })
             })
             .collect();
-        threads.into_iter().for_each(join);
-        unsafe { uv_once(std::ptr::addr_of_mut!(ONCE_GUARD), Some(once_cb)) };
+        let seen: Vec<usize> = threads.into_iter().map(join).collect();
+        assert_eq!(seen, [1; 4]);
+        // SAFETY: as above.
+        unsafe { uv_once(addr_of_mut!(ONCE_GUARD), Some(once_cb)) };
         assert_eq!(ONCE_RUNS.load(Ordering::SeqCst), 1);
     }
 
     #[test]
     fn keys() {
         let key = boxed::<uv_key_t>();
+        // SAFETY: `key` is boxed and outlives the threads.
         unsafe {
             assert_eq!(uv_key_create(key.get()), 0);
             assert!(uv_key_get(key.get()).is_null());
@@ -1349,16 +1493,18 @@ mod tests {
             let threads: Vec<_> = (1..=2usize)
                 .map(|i| {
                     spawn(move || {
-                        assert!(uv_key_get(key.get()).is_null());
+                        let at_start = uv_key_get(key.get()) as usize;
                         uv_key_set(key.get(), i as *mut c_void);
                         std::thread::sleep(Duration::from_millis(10));
-                        assert_eq!(uv_key_get(key.get()) as usize, i);
+                        let after_set = uv_key_get(key.get()) as usize;
                         uv_key_set(key.get(), std::ptr::null_mut());
-                        assert!(uv_key_get(key.get()).is_null());
+                        (at_start, after_set, uv_key_get(key.get()) as usize)
                     })
                 })
                 .collect();
-            threads.into_iter().for_each(join);
+            let seen: Vec<_> = threads.into_iter().map(join).collect();
+            // Each thread starts with its own NULL, keeps its own value.
+            assert_eq!(seen, [(0, 1, 0), (0, 2, 0)]);
             assert_eq!(uv_key_get(key.get()) as usize, 7);
             uv_key_delete(key.get());
         }
