@@ -6,9 +6,11 @@
 //! checked wrapper over the pthread call. Where libuv's function returns
 //! `void`, a pthread failure means the object is corrupt or misused and
 //! libuv aborts: so do we (abort, never unwind).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
-use crate::sys::errno;
+use crate::sys::{errno, retry_eintr};
 use libc::{c_char, c_int, c_uint, c_void, size_t};
 
 pub type uv_thread_t = libc::pthread_t;
@@ -52,7 +54,7 @@ fn pthread_result(r: c_int) -> c_int {
 }
 
 fn set_errno(v: c_int) {
-    // SAFETY: as in errno().
+    // SAFETY: __errno_location returns this thread's errno slot, writable.
     unsafe { *libc::__errno_location() = v }
 }
 
@@ -157,7 +159,9 @@ pub unsafe extern "C" fn uv_thread_create(
         flags: UV_THREAD_NO_FLAGS,
         stack_size: 0,
     };
-    uv_thread_create_ex(tid, &params, entry, arg)
+    // SAFETY: `params` is a local; the rest is the caller's, as uv.h has it
+    // for uv_thread_create.
+    unsafe { uv_thread_create_ex(tid, &params, entry, arg) }
 }
 
 #[no_mangle]
@@ -173,37 +177,46 @@ pub unsafe extern "C" fn uv_thread_create_ex(
     if tid.is_null() {
         return UV_EINVAL;
     }
-    let requested = match params.as_ref() {
+    // SAFETY: uv.h's contract: `params` is null or a readable
+    // uv_thread_options_t.
+    let requested = match unsafe { params.as_ref() } {
         Some(p) if p.flags & UV_THREAD_HAS_STACK_SIZE != 0 => p.stack_size,
         _ => 0,
     };
     let stack_size = requested_stack_size(requested);
 
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
-    let r = libc::pthread_attr_init(attr.as_mut_ptr());
-    if r != 0 {
-        return pthread_result(r);
-    }
-    let r = libc::pthread_attr_setstacksize(attr.as_mut_ptr(), stack_size);
-    if r != 0 {
-        libc::pthread_attr_destroy(attr.as_mut_ptr());
-        return pthread_result(r);
-    }
+    // SAFETY: `attr` is local storage that pthread_attr_init initialises;
+    // from there on it is used initialised, and destroyed once on each path.
+    // `start` is a fresh malloc of a Start, written before pthread_create
+    // hands it to thread_start, which frees it; if no thread is made, it is
+    // freed here instead. `tid` is non-null and, by uv.h's contract, writable.
+    unsafe {
+        let r = libc::pthread_attr_init(attr.as_mut_ptr());
+        if r != 0 {
+            return pthread_result(r);
+        }
+        let r = libc::pthread_attr_setstacksize(attr.as_mut_ptr(), stack_size);
+        if r != 0 {
+            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            return pthread_result(r);
+        }
 
-    // The C allocator, not the user's: this never reaches the user.
-    let start = libc::malloc(std::mem::size_of::<Start>()) as *mut Start;
-    if start.is_null() {
-        libc::pthread_attr_destroy(attr.as_mut_ptr());
-        return UV_ENOMEM;
-    }
-    start.write(Start { entry, arg });
+        // The C allocator, not the user's: this never reaches the user.
+        let start = libc::malloc(std::mem::size_of::<Start>()) as *mut Start;
+        if start.is_null() {
+            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            return UV_ENOMEM;
+        }
+        start.write(Start { entry, arg });
 
-    let r = libc::pthread_create(tid, attr.as_ptr(), thread_start, start as *mut c_void);
-    libc::pthread_attr_destroy(attr.as_mut_ptr());
-    if r != 0 {
-        libc::free(start as *mut c_void);
+        let r = libc::pthread_create(tid, attr.as_ptr(), thread_start, start as *mut c_void);
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        if r != 0 {
+            libc::free(start as *mut c_void);
+        }
+        pthread_result(r)
     }
-    pthread_result(r)
 }
 
 #[no_mangle]
@@ -214,25 +227,37 @@ pub extern "C" fn uv_thread_self() -> uv_thread_t {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_thread_equal(t1: *const uv_thread_t, t2: *const uv_thread_t) -> c_int {
-    match (t1.as_ref(), t2.as_ref()) {
-        (Some(a), Some(b)) => libc::pthread_equal(*a, *b),
-        _ => 0,
+    // SAFETY: uv.h's contract: non-null ids are readable uv_thread_t's;
+    // pthread_equal only compares them.
+    unsafe {
+        match (t1.as_ref(), t2.as_ref()) {
+            (Some(a), Some(b)) => libc::pthread_equal(*a, *b),
+            _ => 0,
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_thread_join(tid: *mut uv_thread_t) -> c_int {
-    match tid.as_ref() {
-        Some(t) => pthread_result(libc::pthread_join(*t, std::ptr::null_mut())),
-        None => UV_EINVAL,
+    // SAFETY: uv.h's contract: a non-null `tid` is a thread the caller
+    // created and has neither joined nor detached; no result is stored.
+    unsafe {
+        match tid.as_ref() {
+            Some(t) => pthread_result(libc::pthread_join(*t, std::ptr::null_mut())),
+            None => UV_EINVAL,
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_thread_detach(tid: *mut uv_thread_t) -> c_int {
-    match tid.as_ref() {
-        Some(t) => pthread_result(libc::pthread_detach(*t)),
-        None => UV_EINVAL,
+    // SAFETY: uv.h's contract: a non-null `tid` is a thread the caller
+    // created and has neither joined nor detached.
+    unsafe {
+        match tid.as_ref() {
+            Some(t) => pthread_result(libc::pthread_detach(*t)),
+            None => UV_EINVAL,
+        }
     }
 }
 
@@ -243,9 +268,15 @@ pub unsafe extern "C" fn uv_thread_setname(name: *const c_char) -> c_int {
         return UV_EINVAL;
     }
     let mut buf = [0 as c_char; UV_PTHREAD_MAX_NAMELEN_NP];
-    let len = libc::strnlen(name, UV_PTHREAD_MAX_NAMELEN_NP - 1);
-    std::ptr::copy_nonoverlapping(name, buf.as_mut_ptr(), len);
-    pthread_result(libc::pthread_setname_np(libc::pthread_self(), buf.as_ptr()))
+    // SAFETY: uv.h's contract: `name` is a NUL-terminated string; strnlen
+    // reads at most 15 bytes of it, and `len` <= 15 bytes go into the 16 of
+    // `buf`, whose last stays NUL.
+    unsafe {
+        let len = libc::strnlen(name, UV_PTHREAD_MAX_NAMELEN_NP - 1);
+        std::ptr::copy_nonoverlapping(name, buf.as_mut_ptr(), len);
+    }
+    // SAFETY: `buf` is NUL-terminated and at most 16 bytes, Linux's limit.
+    pthread_result(unsafe { libc::pthread_setname_np(libc::pthread_self(), buf.as_ptr()) })
 }
 
 /// Copies the thread's name into `name`, cut to `size - 1` bytes and always
@@ -260,15 +291,21 @@ pub unsafe extern "C" fn uv_thread_getname(
         return UV_EINVAL;
     }
     let mut buf = [0 as c_char; UV_PTHREAD_MAX_NAMELEN_NP];
-    let r = libc::pthread_getname_np(*tid, buf.as_mut_ptr(), buf.len());
+    // SAFETY: uv.h's contract: `tid` (non-null) is a live thread's id;
+    // `buf` is local, of the length passed.
+    let r = unsafe { libc::pthread_getname_np(*tid, buf.as_mut_ptr(), buf.len()) };
     if r != 0 {
         return pthread_result(r);
     }
     // buf is NUL-terminated by pthread_getname_np (and zero-initialised).
     let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len() - 1);
     let n = len.min(size - 1);
-    std::ptr::copy_nonoverlapping(buf.as_ptr(), name, n);
-    std::ptr::write_bytes(name.add(n), 0, size - n);
+    // SAFETY: uv.h's contract: `name` (non-null) has `size` writable bytes;
+    // n < size bytes are copied and the remaining size - n zeroed.
+    unsafe {
+        std::ptr::copy_nonoverlapping(buf.as_ptr(), name, n);
+        std::ptr::write_bytes(name.add(n), 0, size - n);
+    }
     0
 }
 
@@ -301,22 +338,28 @@ pub unsafe extern "C" fn uv_thread_setaffinity(
     if tid.is_null() || cpumask.is_null() {
         return UV_EINVAL;
     }
-    if !oldmask.is_null() {
-        let r = uv_thread_getaffinity(tid, oldmask, mask_size);
-        if r < 0 {
-            return r;
+    // SAFETY: uv.h's contract: `tid` (non-null) is a live thread's id, and
+    // `cpumask` and a non-null `oldmask` hold `mask_size` >= n bytes
+    // (cpumask_len checked); a zeroed cpu_set_t is the empty set, and every
+    // cpu index is < n = CPU_SETSIZE, inside it.
+    unsafe {
+        if !oldmask.is_null() {
+            let r = uv_thread_getaffinity(tid, oldmask, mask_size);
+            if r < 0 {
+                return r;
+            }
         }
+        let mask = std::slice::from_raw_parts(cpumask as *const c_char, n);
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for (cpu, _) in mask.iter().enumerate().filter(|(_, &b)| b != 0) {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        pthread_result(libc::pthread_setaffinity_np(
+            *tid,
+            std::mem::size_of::<libc::cpu_set_t>(),
+            &set,
+        ))
     }
-    let mask = std::slice::from_raw_parts(cpumask as *const c_char, n);
-    let mut set: libc::cpu_set_t = std::mem::zeroed();
-    for (cpu, _) in mask.iter().enumerate().filter(|(_, &b)| b != 0) {
-        libc::CPU_SET(cpu, &mut set);
-    }
-    pthread_result(libc::pthread_setaffinity_np(
-        *tid,
-        std::mem::size_of::<libc::cpu_set_t>(),
-        &set,
-    ))
 }
 
 /// Fills `cpumask` with 1 for each CPU the thread may run on, 0 otherwise.
@@ -333,14 +376,20 @@ pub unsafe extern "C" fn uv_thread_getaffinity(
     if tid.is_null() || cpumask.is_null() {
         return UV_EINVAL;
     }
-    let mut set: libc::cpu_set_t = std::mem::zeroed();
-    let r = libc::pthread_getaffinity_np(*tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
-    if r != 0 {
-        return pthread_result(r);
-    }
-    let mask = std::slice::from_raw_parts_mut(cpumask, n);
-    for (cpu, byte) in mask.iter_mut().enumerate() {
-        *byte = libc::CPU_ISSET(cpu, &set) as c_char;
+    // SAFETY: uv.h's contract: `tid` (non-null) is a live thread's id and
+    // `cpumask` (non-null) holds `mask_size` >= n writable bytes; `set` is a
+    // local of the size passed, and every cpu index is < n = CPU_SETSIZE.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        let r =
+            libc::pthread_getaffinity_np(*tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
+        if r != 0 {
+            return pthread_result(r);
+        }
+        let mask = std::slice::from_raw_parts_mut(cpumask, n);
+        for (cpu, byte) in mask.iter_mut().enumerate() {
+            *byte = libc::CPU_ISSET(cpu, &set) as c_char;
+        }
     }
     0
 }
@@ -374,6 +423,13 @@ fn own_nice() -> Result<c_int, c_int> {
     }
 }
 
+/// Whether `tid` is the calling thread.
+fn is_self(tid: uv_thread_t) -> bool {
+    // SAFETY: pthread_equal only compares two ids; pthread_self has no
+    // preconditions.
+    unsafe { libc::pthread_equal(tid, libc::pthread_self()) != 0 }
+}
+
 /// For SCHED_OTHER (the default) the real-time priority is always 0, so for
 /// the calling thread the nice value is reported instead, as libuv does.
 #[no_mangle]
@@ -382,21 +438,24 @@ pub unsafe extern "C" fn uv_thread_getpriority(tid: uv_thread_t, priority: *mut 
         return UV_EINVAL;
     }
     let mut policy: c_int = 0;
-    let mut param: libc::sched_param = std::mem::zeroed();
-    let r = libc::pthread_getschedparam(tid, &mut policy, &mut param);
+    // SAFETY: sched_param is plain data; all-zero is a valid value.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    // SAFETY: uv.h's contract: `tid` is a live thread's id; `policy` and
+    // `param` are locals the call writes.
+    let r = unsafe { libc::pthread_getschedparam(tid, &mut policy, &mut param) };
     if r != 0 {
         return pthread_result(r);
     }
-    if policy == libc::SCHED_OTHER && libc::pthread_equal(tid, libc::pthread_self()) != 0 {
-        return match own_nice() {
-            Ok(nice) => {
-                *priority = nice;
-                0
-            }
-            Err(e) => e,
-        };
-    }
-    *priority = param.sched_priority;
+    let value = if policy == libc::SCHED_OTHER && is_self(tid) {
+        match own_nice() {
+            Ok(nice) => nice,
+            Err(e) => return e,
+        }
+    } else {
+        param.sched_priority
+    };
+    // SAFETY: uv.h's contract: `priority` (non-null) is a writable int.
+    unsafe { *priority = value };
     0
 }
 
@@ -409,22 +468,32 @@ pub unsafe extern "C" fn uv_thread_setpriority(tid: uv_thread_t, priority: c_int
         return UV_EINVAL;
     }
     let mut policy: c_int = 0;
-    let mut param: libc::sched_param = std::mem::zeroed();
-    let r = libc::pthread_getschedparam(tid, &mut policy, &mut param);
+    // SAFETY: sched_param is plain data; all-zero is a valid value.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    // SAFETY: uv.h's contract: `tid` is a live thread's id; `policy` and
+    // `param` are locals the call writes.
+    let r = unsafe { libc::pthread_getschedparam(tid, &mut policy, &mut param) };
     if r != 0 {
         return pthread_result(r);
     }
 
-    if policy == libc::SCHED_OTHER && libc::pthread_equal(tid, libc::pthread_self()) != 0 {
+    if policy == libc::SCHED_OTHER && is_self(tid) {
         let nice = -priority * 2;
-        if libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) != 0 {
+        // SAFETY: no pointers: the calling thread's own id and a nice value.
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) } != 0
+        {
             return -errno();
         }
         return 0;
     }
 
-    let min = libc::sched_get_priority_min(policy);
-    let max = libc::sched_get_priority_max(policy);
+    // SAFETY: no pointers; an unknown policy only fails.
+    let (min, max) = unsafe {
+        (
+            libc::sched_get_priority_min(policy),
+            libc::sched_get_priority_max(policy),
+        )
+    };
     if min == -1 || max == -1 {
         return -errno();
     }
@@ -438,7 +507,8 @@ pub unsafe extern "C" fn uv_thread_setpriority(tid: uv_thread_t, priority: c_int
     };
     if param.sched_priority != prio {
         param.sched_priority = prio;
-        let r = libc::pthread_setschedparam(tid, policy, &param);
+        // SAFETY: as for pthread_getschedparam; `param` is read only.
+        let r = unsafe { libc::pthread_setschedparam(tid, policy, &param) };
         if r != 0 {
             return pthread_result(r);
         }
@@ -449,48 +519,63 @@ pub unsafe extern "C" fn uv_thread_setpriority(tid: uv_thread_t, priority: c_int
 // ---------------------------------------------------------------------------
 // Mutexes
 
+/// Initialises `mutex` as a default mutex, or of pthread type `kind`.
+///
+/// # Safety
+/// `mutex` is null (refused) or points to writable storage for a
+/// pthread_mutex_t that no thread is using.
 unsafe fn mutex_init_kind(mutex: *mut uv_mutex_t, kind: Option<c_int>) -> c_int {
     if mutex.is_null() {
         return UV_EINVAL;
     }
     let Some(kind) = kind else {
-        return pthread_result(libc::pthread_mutex_init(mutex, std::ptr::null()));
+        // SAFETY: the contract: `mutex` is ours to initialise.
+        return pthread_result(unsafe { libc::pthread_mutex_init(mutex, std::ptr::null()) });
     };
     let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
-    let r = libc::pthread_mutexattr_init(attr.as_mut_ptr());
-    if r != 0 {
-        return pthread_result(r);
+    // SAFETY: `attr` is local storage that pthread_mutexattr_init
+    // initialises, then used initialised and destroyed once; `mutex` is
+    // ours to initialise (the contract).
+    unsafe {
+        let r = libc::pthread_mutexattr_init(attr.as_mut_ptr());
+        if r != 0 {
+            return pthread_result(r);
+        }
+        let mut r = libc::pthread_mutexattr_settype(attr.as_mut_ptr(), kind);
+        if r == 0 {
+            r = libc::pthread_mutex_init(mutex, attr.as_ptr());
+        }
+        libc::pthread_mutexattr_destroy(attr.as_mut_ptr());
+        pthread_result(r)
     }
-    let mut r = libc::pthread_mutexattr_settype(attr.as_mut_ptr(), kind);
-    if r == 0 {
-        r = libc::pthread_mutex_init(mutex, attr.as_ptr());
-    }
-    libc::pthread_mutexattr_destroy(attr.as_mut_ptr());
-    pthread_result(r)
 }
 
 /// A plain (non-recursive, non-error-checking) mutex, as libuv's release
 /// builds make: misuse that merely works with pthreads keeps working.
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_init(mutex: *mut uv_mutex_t) -> c_int {
-    mutex_init_kind(mutex, None)
+    // SAFETY: uv.h's contract: `mutex` is storage for a mutex not in use.
+    unsafe { mutex_init_kind(mutex, None) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_init_recursive(mutex: *mut uv_mutex_t) -> c_int {
-    mutex_init_kind(mutex, Some(libc::PTHREAD_MUTEX_RECURSIVE))
+    // SAFETY: uv.h's contract: `mutex` is storage for a mutex not in use.
+    unsafe { mutex_init_kind(mutex, Some(libc::PTHREAD_MUTEX_RECURSIVE)) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_destroy(mutex: *mut uv_mutex_t) {
-    if mutex.is_null() || libc::pthread_mutex_destroy(mutex) != 0 {
+    // SAFETY: uv.h's contract: a non-null `mutex` was initialised by uv_mutex_init(_recursive).
+    if mutex.is_null() || unsafe { libc::pthread_mutex_destroy(mutex) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_lock(mutex: *mut uv_mutex_t) {
-    if mutex.is_null() || libc::pthread_mutex_lock(mutex) != 0 {
+    // SAFETY: uv.h's contract: a non-null `mutex` was initialised by uv_mutex_init(_recursive).
+    if mutex.is_null() || unsafe { libc::pthread_mutex_lock(mutex) } != 0 {
         fatal();
     }
 }
@@ -500,7 +585,8 @@ pub unsafe extern "C" fn uv_mutex_trylock(mutex: *mut uv_mutex_t) -> c_int {
     if mutex.is_null() {
         fatal();
     }
-    match libc::pthread_mutex_trylock(mutex) {
+    // SAFETY: uv.h's contract: `mutex` was initialised by uv_mutex_init(_recursive).
+    match unsafe { libc::pthread_mutex_trylock(mutex) } {
         0 => 0,
         // EAGAIN: a recursive mutex's count is exhausted; still "busy".
         libc::EBUSY | libc::EAGAIN => UV_EBUSY,
@@ -510,7 +596,8 @@ pub unsafe extern "C" fn uv_mutex_trylock(mutex: *mut uv_mutex_t) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_unlock(mutex: *mut uv_mutex_t) {
-    if mutex.is_null() || libc::pthread_mutex_unlock(mutex) != 0 {
+    // SAFETY: uv.h's contract: a non-null `mutex` was initialised by uv_mutex_init(_recursive).
+    if mutex.is_null() || unsafe { libc::pthread_mutex_unlock(mutex) } != 0 {
         fatal();
     }
 }
@@ -523,19 +610,22 @@ pub unsafe extern "C" fn uv_rwlock_init(rwlock: *mut uv_rwlock_t) -> c_int {
     if rwlock.is_null() {
         return UV_EINVAL;
     }
-    pthread_result(libc::pthread_rwlock_init(rwlock, std::ptr::null()))
+    // SAFETY: uv.h's contract: `rwlock` is storage for a lock not in use.
+    pthread_result(unsafe { libc::pthread_rwlock_init(rwlock, std::ptr::null()) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_destroy(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_destroy(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_destroy(rwlock) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_rdlock(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_rdlock(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_rdlock(rwlock) } != 0 {
         fatal();
     }
 }
@@ -545,7 +635,8 @@ pub unsafe extern "C" fn uv_rwlock_tryrdlock(rwlock: *mut uv_rwlock_t) -> c_int 
     if rwlock.is_null() {
         fatal();
     }
-    match libc::pthread_rwlock_tryrdlock(rwlock) {
+    // SAFETY: uv.h's contract: `rwlock` was initialised by uv_rwlock_init.
+    match unsafe { libc::pthread_rwlock_tryrdlock(rwlock) } {
         0 => 0,
         // EAGAIN: too many readers; for the caller that is just "busy".
         libc::EBUSY | libc::EAGAIN => UV_EBUSY,
@@ -555,14 +646,16 @@ pub unsafe extern "C" fn uv_rwlock_tryrdlock(rwlock: *mut uv_rwlock_t) -> c_int 
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_rdunlock(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_unlock(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_unlock(rwlock) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_wrlock(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_wrlock(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_wrlock(rwlock) } != 0 {
         fatal();
     }
 }
@@ -572,7 +665,8 @@ pub unsafe extern "C" fn uv_rwlock_trywrlock(rwlock: *mut uv_rwlock_t) -> c_int 
     if rwlock.is_null() {
         fatal();
     }
-    match libc::pthread_rwlock_trywrlock(rwlock) {
+    // SAFETY: uv.h's contract: `rwlock` was initialised by uv_rwlock_init.
+    match unsafe { libc::pthread_rwlock_trywrlock(rwlock) } {
         0 => 0,
         libc::EBUSY | libc::EAGAIN => UV_EBUSY,
         _ => fatal(),
@@ -581,7 +675,8 @@ pub unsafe extern "C" fn uv_rwlock_trywrlock(rwlock: *mut uv_rwlock_t) -> c_int 
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_wrunlock(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_unlock(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_unlock(rwlock) } != 0 {
         fatal();
     }
 }
@@ -597,42 +692,52 @@ pub unsafe extern "C" fn uv_cond_init(cond: *mut uv_cond_t) -> c_int {
         return UV_EINVAL;
     }
     let mut attr = std::mem::MaybeUninit::<libc::pthread_condattr_t>::uninit();
-    let r = libc::pthread_condattr_init(attr.as_mut_ptr());
-    if r != 0 {
-        return pthread_result(r);
+    // SAFETY: `attr` is local storage that pthread_condattr_init
+    // initialises, then used initialised and destroyed once; by uv.h's
+    // contract `cond` is storage for a condition variable not in use.
+    unsafe {
+        let r = libc::pthread_condattr_init(attr.as_mut_ptr());
+        if r != 0 {
+            return pthread_result(r);
+        }
+        let mut r = libc::pthread_condattr_setclock(attr.as_mut_ptr(), libc::CLOCK_MONOTONIC);
+        if r == 0 {
+            r = libc::pthread_cond_init(cond, attr.as_ptr());
+        }
+        libc::pthread_condattr_destroy(attr.as_mut_ptr());
+        pthread_result(r)
     }
-    let mut r = libc::pthread_condattr_setclock(attr.as_mut_ptr(), libc::CLOCK_MONOTONIC);
-    if r == 0 {
-        r = libc::pthread_cond_init(cond, attr.as_ptr());
-    }
-    libc::pthread_condattr_destroy(attr.as_mut_ptr());
-    pthread_result(r)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_cond_destroy(cond: *mut uv_cond_t) {
-    if cond.is_null() || libc::pthread_cond_destroy(cond) != 0 {
+    // SAFETY: uv.h's contract: a non-null `cond` was initialised by uv_cond_init.
+    if cond.is_null() || unsafe { libc::pthread_cond_destroy(cond) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_cond_signal(cond: *mut uv_cond_t) {
-    if cond.is_null() || libc::pthread_cond_signal(cond) != 0 {
+    // SAFETY: uv.h's contract: a non-null `cond` was initialised by uv_cond_init.
+    if cond.is_null() || unsafe { libc::pthread_cond_signal(cond) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_cond_broadcast(cond: *mut uv_cond_t) {
-    if cond.is_null() || libc::pthread_cond_broadcast(cond) != 0 {
+    // SAFETY: uv.h's contract: a non-null `cond` was initialised by uv_cond_init.
+    if cond.is_null() || unsafe { libc::pthread_cond_broadcast(cond) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_cond_wait(cond: *mut uv_cond_t, mutex: *mut uv_mutex_t) {
-    if cond.is_null() || mutex.is_null() || libc::pthread_cond_wait(cond, mutex) != 0 {
+    // SAFETY: uv.h's contract: non-null `cond` and `mutex` were initialised
+    // by uv_cond_init and uv_mutex_init, and the caller holds `mutex`.
+    if cond.is_null() || mutex.is_null() || unsafe { libc::pthread_cond_wait(cond, mutex) } != 0 {
         fatal();
     }
 }
@@ -654,7 +759,10 @@ pub unsafe extern "C" fn uv_cond_timedwait(
         tv_sec: (deadline / 1_000_000_000) as libc::time_t,
         tv_nsec: (deadline % 1_000_000_000) as libc::c_long,
     };
-    match libc::pthread_cond_timedwait(cond, mutex, &ts) {
+    // SAFETY: uv.h's contract: `cond` and `mutex` (non-null) were
+    // initialised by uv_cond_init and uv_mutex_init, and the caller holds
+    // `mutex`; `ts` is a local.
+    match unsafe { libc::pthread_cond_timedwait(cond, mutex, &ts) } {
         0 => 0,
         libc::ETIMEDOUT => UV_ETIMEDOUT,
         _ => fatal(),
@@ -669,7 +777,8 @@ pub unsafe extern "C" fn uv_sem_init(sem: *mut uv_sem_t, value: c_uint) -> c_int
     if sem.is_null() {
         return UV_EINVAL;
     }
-    if libc::sem_init(sem, 0, value) != 0 {
+    // SAFETY: uv.h's contract: `sem` is storage for a semaphore not in use.
+    if unsafe { libc::sem_init(sem, 0, value) } != 0 {
         return -errno();
     }
     0
@@ -677,14 +786,16 @@ pub unsafe extern "C" fn uv_sem_init(sem: *mut uv_sem_t, value: c_uint) -> c_int
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_sem_destroy(sem: *mut uv_sem_t) {
-    if sem.is_null() || libc::sem_destroy(sem) != 0 {
+    // SAFETY: uv.h's contract: a non-null `sem` was initialised by uv_sem_init.
+    if sem.is_null() || unsafe { libc::sem_destroy(sem) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_sem_post(sem: *mut uv_sem_t) {
-    if sem.is_null() || libc::sem_post(sem) != 0 {
+    // SAFETY: uv.h's contract: a non-null `sem` was initialised by uv_sem_init.
+    if sem.is_null() || unsafe { libc::sem_post(sem) } != 0 {
         fatal();
     }
 }
@@ -694,14 +805,10 @@ pub unsafe extern "C" fn uv_sem_wait(sem: *mut uv_sem_t) {
     if sem.is_null() {
         fatal();
     }
-    loop {
-        if libc::sem_wait(sem) == 0 {
-            return;
-        }
-        // A signal handler interrupted the wait: keep waiting.
-        if errno() != libc::EINTR {
-            fatal();
-        }
+    // A signal handler interrupting the wait (EINTR) means: keep waiting.
+    // SAFETY: uv.h's contract: `sem` was initialised by uv_sem_init.
+    if retry_eintr(|| unsafe { libc::sem_wait(sem) }) != 0 {
+        fatal();
     }
 }
 
@@ -711,7 +818,8 @@ pub unsafe extern "C" fn uv_sem_trywait(sem: *mut uv_sem_t) -> c_int {
         fatal();
     }
     loop {
-        if libc::sem_trywait(sem) == 0 {
+        // SAFETY: uv.h's contract: `sem` was initialised by uv_sem_init.
+        if unsafe { libc::sem_trywait(sem) } == 0 {
             return 0;
         }
         match errno() {
@@ -730,7 +838,8 @@ pub unsafe extern "C" fn uv_barrier_init(barrier: *mut uv_barrier_t, count: c_ui
     if barrier.is_null() || count == 0 {
         return UV_EINVAL;
     }
-    pthread_result(libc::pthread_barrier_init(barrier, std::ptr::null(), count))
+    // SAFETY: uv.h's contract: `barrier` is storage for a barrier not in use.
+    pthread_result(unsafe { libc::pthread_barrier_init(barrier, std::ptr::null(), count) })
 }
 
 /// Blocks until `count` threads have arrived; returns 1 in exactly one of
@@ -740,7 +849,8 @@ pub unsafe extern "C" fn uv_barrier_wait(barrier: *mut uv_barrier_t) -> c_int {
     if barrier.is_null() {
         return UV_EINVAL;
     }
-    match libc::pthread_barrier_wait(barrier) {
+    // SAFETY: uv.h's contract: `barrier` was initialised by uv_barrier_init.
+    match unsafe { libc::pthread_barrier_wait(barrier) } {
         0 => 0,
         libc::PTHREAD_BARRIER_SERIAL_THREAD => 1,
         _ => fatal(),
@@ -749,7 +859,8 @@ pub unsafe extern "C" fn uv_barrier_wait(barrier: *mut uv_barrier_t) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_barrier_destroy(barrier: *mut uv_barrier_t) {
-    if barrier.is_null() || libc::pthread_barrier_destroy(barrier) != 0 {
+    // SAFETY: uv.h's contract: a non-null `barrier` was initialised by uv_barrier_init.
+    if barrier.is_null() || unsafe { libc::pthread_barrier_destroy(barrier) } != 0 {
         fatal();
     }
 }
@@ -769,8 +880,9 @@ pub unsafe extern "C" fn uv_once(guard: *mut uv_once_t, callback: Option<unsafe 
     }
     // SAFETY: pthread_once calls a plain C function with no arguments;
     // only the Rust-side `unsafe` qualifier differs between the two types.
-    let callback: extern "C" fn() = std::mem::transmute(callback);
-    if libc::pthread_once(guard, callback) != 0 {
+    let callback: extern "C" fn() = unsafe { std::mem::transmute(callback) };
+    // SAFETY: uv.h's contract: `guard` is a uv_once_t set to UV_ONCE_INIT.
+    if unsafe { libc::pthread_once(guard, callback) } != 0 {
         fatal();
     }
 }
@@ -780,27 +892,34 @@ pub unsafe extern "C" fn uv_key_create(key: *mut uv_key_t) -> c_int {
     if key.is_null() {
         return UV_EINVAL;
     }
-    pthread_result(libc::pthread_key_create(key, None))
+    // SAFETY: uv.h's contract: `key` is a writable uv_key_t.
+    pthread_result(unsafe { libc::pthread_key_create(key, None) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_key_delete(key: *mut uv_key_t) {
-    if key.is_null() || libc::pthread_key_delete(*key) != 0 {
+    // SAFETY: uv.h's contract: a non-null `key` was made by uv_key_create.
+    if key.is_null() || unsafe { libc::pthread_key_delete(*key) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_key_get(key: *mut uv_key_t) -> *mut c_void {
-    match key.as_ref() {
-        Some(k) => libc::pthread_getspecific(*k),
-        None => std::ptr::null_mut(),
+    // SAFETY: uv.h's contract: a non-null `key` was made by uv_key_create.
+    unsafe {
+        match key.as_ref() {
+            Some(k) => libc::pthread_getspecific(*k),
+            None => std::ptr::null_mut(),
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_key_set(key: *mut uv_key_t, value: *mut c_void) {
-    if key.is_null() || libc::pthread_setspecific(*key, value) != 0 {
+    // SAFETY: uv.h's contract: a non-null `key` was made by uv_key_create;
+    // `value` is only stored.
+    if key.is_null() || unsafe { libc::pthread_setspecific(*key, value) } != 0 {
         fatal();
     }
 }
