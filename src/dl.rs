@@ -3,6 +3,8 @@
 //! The message of the last failure is copied into `lib->errmsg` (from the
 //! user's allocator), because dlerror()'s own buffer is overwritten by the
 //! next dl* call on the thread. It is freed on the next error and on close.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use libc::{c_char, c_int, c_void};
@@ -12,15 +14,24 @@ const NO_ERROR: &[u8] = b"no error\0";
 /// Replaces `lib->errmsg` with the pending dlerror() text. Returns -1 when
 /// there was an error to record, 0 when dlerror() had nothing to say (a
 /// symbol whose value really is NULL).
+///
+/// # Safety
+/// `lib` points to a writable uv_lib_t whose `errmsg` is null or a string
+/// from `crate::alloc` not yet freed.
 unsafe fn record_error(lib: *mut uv_lib_t) -> c_int {
-    crate::alloc::free((*lib).errmsg as *mut c_void);
-    let msg = libc::dlerror();
-    if msg.is_null() {
-        (*lib).errmsg = std::ptr::null_mut();
-        0
-    } else {
-        (*lib).errmsg = crate::alloc::strdup(msg);
-        -1
+    // SAFETY: dlerror's text is this thread's and stays valid until the next
+    // dl* call on it; `lib` and its `errmsg` are as the caller guarantees, and
+    // the new message is strdup'ed before anything else can overwrite it.
+    unsafe {
+        crate::alloc::free((*lib).errmsg as *mut c_void);
+        let msg = libc::dlerror();
+        if msg.is_null() {
+            (*lib).errmsg = std::ptr::null_mut();
+            0
+        } else {
+            (*lib).errmsg = crate::alloc::strdup(msg);
+            -1
+        }
     }
 }
 
@@ -29,14 +40,19 @@ pub unsafe extern "C" fn uv_dlopen(filename: *const c_char, lib: *mut uv_lib_t) 
     if lib.is_null() {
         return -1;
     }
-    // Clear any stale error so the one read afterwards is ours.
-    libc::dlerror();
-    (*lib).errmsg = std::ptr::null_mut();
-    (*lib).handle = libc::dlopen(filename, libc::RTLD_LAZY);
-    if (*lib).handle.is_null() {
-        record_error(lib)
-    } else {
-        0
+    // SAFETY: uv.h's contract: `lib` is a writable uv_lib_t (its old
+    // contents are not read: uv_dlopen initialises it) and `filename` is
+    // null or a NUL-terminated path, as dlopen takes.
+    unsafe {
+        // Clear any stale error so the one read afterwards is ours.
+        libc::dlerror();
+        (*lib).errmsg = std::ptr::null_mut();
+        (*lib).handle = libc::dlopen(filename, libc::RTLD_LAZY);
+        if (*lib).handle.is_null() {
+            record_error(lib)
+        } else {
+            0
+        }
     }
 }
 
@@ -45,11 +61,16 @@ pub unsafe extern "C" fn uv_dlclose(lib: *mut uv_lib_t) {
     if lib.is_null() {
         return;
     }
-    crate::alloc::free((*lib).errmsg as *mut c_void);
-    (*lib).errmsg = std::ptr::null_mut();
-    if !(*lib).handle.is_null() {
-        libc::dlclose((*lib).handle);
-        (*lib).handle = std::ptr::null_mut();
+    // SAFETY: uv.h's contract: `lib` was set up by uv_dlopen, so `errmsg`
+    // is null or ours from crate::alloc, and `handle` null or a live dlopen
+    // handle; both are nulled so a second close does nothing.
+    unsafe {
+        crate::alloc::free((*lib).errmsg as *mut c_void);
+        (*lib).errmsg = std::ptr::null_mut();
+        if !(*lib).handle.is_null() {
+            libc::dlclose((*lib).handle);
+            (*lib).handle = std::ptr::null_mut();
+        }
     }
 }
 
@@ -62,21 +83,31 @@ pub unsafe extern "C" fn uv_dlsym(
     if lib.is_null() || ptr.is_null() {
         return -1;
     }
-    libc::dlerror();
-    *ptr = libc::dlsym((*lib).handle, name);
-    if (*ptr).is_null() {
-        record_error(lib)
-    } else {
-        0
+    // SAFETY: uv.h's contract: `lib` was opened by uv_dlopen (so `errmsg`
+    // is null or ours), `name` is a NUL-terminated string and `ptr` a
+    // writable pointer slot (both non-null checked above).
+    unsafe {
+        libc::dlerror();
+        *ptr = libc::dlsym((*lib).handle, name);
+        if (*ptr).is_null() {
+            record_error(lib)
+        } else {
+            0
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_dlerror(lib: *const uv_lib_t) -> *const c_char {
-    if lib.is_null() || (*lib).errmsg.is_null() {
+    if lib.is_null() {
+        return NO_ERROR.as_ptr() as *const c_char;
+    }
+    // SAFETY: uv.h's contract: a non-null `lib` was set up by uv_dlopen.
+    let errmsg = unsafe { (*lib).errmsg };
+    if errmsg.is_null() {
         NO_ERROR.as_ptr() as *const c_char
     } else {
-        (*lib).errmsg
+        errmsg
     }
 }
 
@@ -86,6 +117,8 @@ mod tests {
     use std::ffi::{CStr, CString};
 
     fn msg(lib: &uv_lib_t) -> String {
+        // SAFETY: uv_dlerror returns "no error" or `lib.errmsg`, which the
+        // dl functions keep NUL-terminated; `lib` is borrowed meanwhile.
         unsafe { CStr::from_ptr(uv_dlerror(lib)) }
             .to_string_lossy()
             .into_owned()
@@ -105,6 +138,7 @@ mod tests {
         };
         assert_eq!(msg(&lib), "no error");
         let path = CString::new("/nonexistent/uvring/load_error.node").unwrap();
+        // SAFETY: `path` is a CString; `lib` a local uv_lib_t.
         unsafe {
             assert_eq!(uv_dlopen(path.as_ptr(), &mut lib), -1);
         }
@@ -114,8 +148,10 @@ mod tests {
             "{first}"
         );
         // Another dl* call must not disturb the recorded message.
+        // SAFETY: dlerror takes no arguments; its text is not used.
         unsafe { libc::dlerror() };
         assert_eq!(msg(&lib), first);
+        // SAFETY: `lib` was set up by uv_dlopen above.
         unsafe { uv_dlclose(&mut lib) };
         assert!(lib.errmsg.is_null());
         assert_eq!(msg(&lib), "no error");
@@ -128,6 +164,8 @@ mod tests {
             errmsg: std::ptr::null_mut(),
         };
         let path = CString::new("libc.so.6").unwrap();
+        // SAFETY: `lib` is local and opened here; names are CStrings; the
+        // symbol `getpid` in libc.so.6 has the type it is transmuted to.
         unsafe {
             assert_eq!(uv_dlopen(path.as_ptr(), &mut lib), 0);
             assert!(!lib.handle.is_null());

@@ -5,6 +5,8 @@
 //! codes libuv invents itself (EOF, the EAI_* family, ECHARSET, EFTYPE, ...).
 //! The names and messages are observable behaviour (programs print and
 //! compare them), so they are exactly libuv 1.50's.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::{c_char, c_int, size_t};
 use std::collections::HashMap;
@@ -350,15 +352,45 @@ fn unknown_err_string(err: c_int) -> *const c_char {
 
 /// Copies `src` into `buf` like `snprintf(buf, buflen, "%s", src)`: at most
 /// `buflen - 1` bytes and a NUL; nothing at all when `buflen` is 0.
+///
+/// # Safety
+/// `buf` is null or points to `buflen` writable bytes that do not overlap `src`.
 unsafe fn copy_truncated(buf: *mut c_char, buflen: size_t, src: &[u8]) -> *mut c_char {
     if buf.is_null() || buflen == 0 {
         return buf;
     }
     let src = src.strip_suffix(b"\0").unwrap_or(src);
     let n = src.len().min(buflen - 1);
-    std::ptr::copy_nonoverlapping(src.as_ptr(), buf as *mut u8, n);
-    *buf.add(n) = 0;
+    // SAFETY: n + 1 <= buflen, and the caller guarantees `buflen` writable
+    // bytes at `buf`, apart from `src`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src.as_ptr(), buf as *mut u8, n);
+        *buf.add(n) = 0;
+    }
     buf
+}
+
+/// What the _r forms copy: `known` (a name or message), else "Unknown
+/// system error N", uncut.
+///
+/// # Safety
+/// As `copy_truncated`.
+unsafe fn copy_known_or_unknown(
+    err: c_int,
+    known: Option<&[u8]>,
+    buf: *mut c_char,
+    buflen: size_t,
+) -> *mut c_char {
+    let unknown;
+    let text = match known {
+        Some(text) => text,
+        None => {
+            unknown = format!("Unknown system error {err}");
+            unknown.as_bytes()
+        }
+    };
+    // SAFETY: the caller's contract, passed on.
+    unsafe { copy_truncated(buf, buflen, text) }
 }
 
 #[no_mangle]
@@ -375,14 +407,8 @@ pub unsafe extern "C" fn uv_strerror_r(
     buf: *mut c_char,
     buflen: size_t,
 ) -> *mut c_char {
-    match lookup(err) {
-        Some((_, msg)) => copy_truncated(buf, buflen, msg),
-        None => copy_truncated(
-            buf,
-            buflen,
-            format!("Unknown system error {err}").as_bytes(),
-        ),
-    }
+    // SAFETY: uv.h's contract: `buf` is null or holds `buflen` writable bytes.
+    unsafe { copy_known_or_unknown(err, lookup(err).map(|(_, msg)| msg), buf, buflen) }
 }
 
 #[no_mangle]
@@ -399,14 +425,8 @@ pub unsafe extern "C" fn uv_err_name_r(
     buf: *mut c_char,
     buflen: size_t,
 ) -> *mut c_char {
-    match lookup(err) {
-        Some((name, _)) => copy_truncated(buf, buflen, name),
-        None => copy_truncated(
-            buf,
-            buflen,
-            format!("Unknown system error {err}").as_bytes(),
-        ),
-    }
+    // SAFETY: uv.h's contract: `buf` is null or holds `buflen` writable bytes.
+    unsafe { copy_known_or_unknown(err, lookup(err).map(|(name, _)| name), buf, buflen) }
 }
 
 #[no_mangle]
@@ -425,8 +445,11 @@ mod tests {
     use super::*;
     use std::ffi::CStr;
 
+    /// # Safety
+    /// `p` points to a NUL-terminated string.
     unsafe fn s(p: *const c_char) -> String {
-        CStr::from_ptr(p).to_string_lossy().into_owned()
+        // SAFETY: the caller's contract.
+        unsafe { CStr::from_ptr(p).to_string_lossy().into_owned() }
     }
 
     #[test]
@@ -435,6 +458,8 @@ mod tests {
         for &(code, name, msg) in ERRORS {
             let name = std::str::from_utf8(&name[..name.len() - 1]).unwrap();
             let msg = std::str::from_utf8(&msg[..msg.len() - 1]).unwrap();
+            // SAFETY: the functions return static or interned NUL-terminated
+            // strings, or `buf`, 64 bytes, NUL-terminated by them.
             unsafe {
                 assert_eq!(s(uv_err_name(code)), name);
                 assert_eq!(s(uv_strerror(code)), msg);
@@ -469,6 +494,8 @@ mod tests {
 
     #[test]
     fn unknown_codes() {
+        // SAFETY: every string read is static, interned, or written
+        // NUL-terminated into a local buffer of the length passed.
         unsafe {
             assert_eq!(s(uv_strerror(1337)), "Unknown system error 1337");
             assert_eq!(s(uv_err_name(-1337)), "Unknown system error -1337");
@@ -506,6 +533,8 @@ mod tests {
     #[test]
     fn truncation() {
         let mut buf = [0x55 as c_char; 8];
+        // SAFETY: each buflen passed is <= 8, the buffer's size; the results
+        // read are NUL-terminated by the _r functions.
         unsafe {
             assert_eq!(s(uv_strerror_r(UV_EINVAL, buf.as_mut_ptr(), 4)), "inv");
             assert_eq!(s(uv_err_name_r(UV_EADDRINUSE, buf.as_mut_ptr(), 5)), "EADD");

@@ -1,4 +1,6 @@
 //! Version queries and small helpers that belong to no other area.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::uv_buf_t;
 use libc::{c_char, c_uint};
@@ -37,6 +39,7 @@ mod tests {
     #[test]
     fn version_is_1_50_0() {
         assert_eq!(uv_version(), 0x013200);
+        // SAFETY: uv_version_string returns a static NUL-terminated string.
         let s = unsafe { CStr::from_ptr(uv_version_string()) };
         assert_eq!(s.to_str().unwrap(), "1.50.0");
     }

@@ -4,6 +4,8 @@
 //! submission, sized by UV_THREADPOOL_SIZE (default 4, at most 1024).
 //! Slow I/O (getaddrinfo and the like) may occupy at most half the workers so
 //! that it cannot starve fast work.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::uv__work;
 use std::collections::VecDeque;
@@ -23,7 +25,9 @@ struct Item {
     kind: WorkKind,
 }
 
-// The raw pointers are owned by C callers who keep them alive until done.
+// SAFETY: `w` is only a handle passed between threads; the request that
+// holds it is kept alive by its owner until its done callback, and only one
+// thread (the worker that took the item, or uv_cancel) touches it at a time.
 unsafe impl Send for Item {}
 
 struct Queue {
@@ -98,11 +102,13 @@ fn pool_size() -> usize {
 }
 
 fn get() -> &'static Pool {
+    // SAFETY: registers a plain extern "C" fn with no arguments, once.
     ATFORK.call_once(|| unsafe {
         libc::pthread_atfork(None, None, Some(forget_pool_in_child));
     });
     let p = POOL.load(Ordering::Acquire);
     if !p.is_null() {
+        // SAFETY: a pool published in POOL is never freed (see RETIRED).
         return unsafe { &*p };
     }
     let fresh = Box::into_raw(Box::new(Pool {
@@ -126,12 +132,16 @@ fn get() -> &'static Pool {
         Ordering::Acquire,
     ) {
         Ok(_) => {
+            // SAFETY: `fresh` is now published in POOL, hence never freed.
             let pool: &'static Pool = unsafe { &*fresh };
             pool.start();
             pool
         }
         Err(existing) => {
+            // SAFETY: the exchange failed, so `fresh` was never published:
+            // this thread still owns the Box it came from.
             drop(unsafe { Box::from_raw(fresh) });
+            // SAFETY: `existing` was published in POOL, hence never freed.
             unsafe { &*existing }
         }
     }
@@ -223,6 +233,9 @@ impl Pool {
                     q.signalled = q.signalled.saturating_sub(1);
                 }
             };
+            // SAFETY: the item was taken off the queue under the lock, so
+            // uv_cancel can no longer reach it and this worker alone uses `w`
+            // until post_done; its owner keeps it alive until done runs.
             unsafe {
                 if let Some(work) = (*item.w).work {
                     work(item.w);
@@ -246,13 +259,21 @@ impl Pool {
 /// Without any worker (none could be started: see `Pool::start`), the work
 /// runs now on this thread, and its done callback still comes from the loop:
 /// slower, but nothing waits forever for a thread that never comes.
+///
+/// # Safety
+/// `w` was set up by `work::submit` (loop, work and done filled in) and
+/// stays alive and untouched by its owner until its done callback has run.
 pub unsafe fn submit(w: *mut uv__work, kind: WorkKind) {
     let pool = get();
     if !pool.has_workers() {
-        if let Some(work) = (*w).work {
-            work(w);
+        // SAFETY: the caller's contract; `w` is not queued, so nothing else
+        // sees it before post_done.
+        unsafe {
+            if let Some(work) = (*w).work {
+                work(w);
+            }
+            crate::loop_::post_done(w, 0);
         }
-        crate::loop_::post_done(w, 0);
         return;
     }
     let mut q = pool.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -265,13 +286,18 @@ pub unsafe fn submit(w: *mut uv__work, kind: WorkKind) {
     }
 }
 
-/// Removes `w` from the queue if no worker has taken it yet.
-pub unsafe fn cancel(w: *mut uv__work) -> bool {
+/// Removes `w` from the queue if no worker has taken it yet. `w` is only
+/// compared, never dereferenced, so any pointer is accepted.
+pub fn cancel(w: *mut uv__work) -> bool {
     let p = POOL.load(Ordering::Acquire);
     if p.is_null() {
         return false;
     }
-    let mut q = (*p).queue.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: a pool published in POOL is never freed (see RETIRED).
+    let mut q = unsafe { &*p }
+        .queue
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     match q.items.iter().position(|it| std::ptr::eq(it.w, w)) {
         Some(i) => {
             q.items.remove(i);
@@ -287,6 +313,7 @@ pub fn shutdown() {
     if p.is_null() {
         return;
     }
+    // SAFETY: `p` was published in POOL; pools are never freed.
     let pool = unsafe { &*p };
     pool.queue.lock().unwrap_or_else(|e| e.into_inner()).exit = true;
     pool.cond.notify_all();

@@ -1,5 +1,7 @@
 //! uv_random: cryptographically strong bytes from the kernel, either at once
 //! (no callback) or filled on the thread pool and reported to the loop.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::pool::WorkKind;
@@ -15,11 +17,15 @@ const CHUNK: usize = 256;
 
 /// Fills `buf` with getrandom(2). Err(-ENOSYS) (or -EPERM from a seccomp
 /// filter) means the syscall is unavailable and the caller should fall back.
+///
+/// # Safety
+/// `buf` points to `len` writable bytes.
 unsafe fn fill_getrandom(buf: *mut u8, len: usize) -> Result<(), c_int> {
     let mut pos = 0;
     while pos < len {
         let want = (len - pos).min(CHUNK);
-        let n = libc::syscall(libc::SYS_getrandom, buf.add(pos), want, 0 as c_uint);
+        // SAFETY: pos + want <= len, inside the caller's buffer.
+        let n = unsafe { libc::syscall(libc::SYS_getrandom, buf.add(pos), want, 0 as c_uint) };
         if n < 0 {
             match errno() {
                 libc::EINTR => continue,
@@ -36,14 +42,20 @@ unsafe fn fill_getrandom(buf: *mut u8, len: usize) -> Result<(), c_int> {
 
 /// Fills `buf` from /dev/urandom, which must be a character device (a
 /// regular file planted there would give predictable bytes).
+///
+/// # Safety
+/// `buf` points to `len` writable bytes.
 unsafe fn fill_devurandom(buf: *mut u8, len: usize) -> Result<(), c_int> {
-    let fd = libc::open(c"/dev/urandom".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+    // SAFETY: a static NUL-terminated path.
+    let fd = unsafe { libc::open(c"/dev/urandom".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
         return Err(-errno());
     }
     let result = (|| {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstat(fd, &mut st) != 0 {
+        // SAFETY: libc::stat is plain data, all-zero is a valid value.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `fd` is open (ours); `st` is a local the call writes.
+        if unsafe { libc::fstat(fd, &mut st) } != 0 {
             return Err(-errno());
         }
         if st.st_mode & libc::S_IFMT != libc::S_IFCHR {
@@ -51,7 +63,8 @@ unsafe fn fill_devurandom(buf: *mut u8, len: usize) -> Result<(), c_int> {
         }
         let mut pos = 0;
         while pos < len {
-            let n = libc::read(fd, buf.add(pos) as *mut c_void, len - pos);
+            // SAFETY: pos < len: the caller's buffer has len - pos bytes left.
+            let n = unsafe { libc::read(fd, buf.add(pos) as *mut c_void, len - pos) };
             if n < 0 {
                 match errno() {
                     libc::EINTR => continue,
@@ -65,17 +78,23 @@ unsafe fn fill_devurandom(buf: *mut u8, len: usize) -> Result<(), c_int> {
         }
         Ok(())
     })();
-    libc::close(fd);
+    // SAFETY: `fd` was opened above and is closed once.
+    unsafe { libc::close(fd) };
     result
 }
 
 /// Fills `buf[..len]`, returning 0 or a UV_E* code.
+///
+/// # Safety
+/// `buf` points to `len` writable bytes (any pointer when `len` is 0).
 unsafe fn fill(buf: *mut u8, len: usize) -> c_int {
     if len == 0 {
         return 0;
     }
-    let r = match fill_getrandom(buf, len) {
-        Err(e) if e == -libc::ENOSYS || e == -libc::EPERM => fill_devurandom(buf, len),
+    // SAFETY: the caller's contract, passed on.
+    let r = match unsafe { fill_getrandom(buf, len) } {
+        // SAFETY: the caller's contract, passed on.
+        Err(e) if e == -libc::ENOSYS || e == -libc::EPERM => unsafe { fill_devurandom(buf, len) },
         other => other,
     };
     match r {
@@ -84,18 +103,31 @@ unsafe fn fill(buf: *mut u8, len: usize) -> c_int {
     }
 }
 
+/// # Safety
+/// `w` is the `work_req` of a uv_random_t submitted by uv_random; the caller
+/// keeps it and its buffer alive until its callback (uv.h).
 unsafe extern "C" fn random_work(w: *mut uv__work) {
-    let req = crate::container_of!(w, uv_random_t, work_req);
-    (*req).status = fill((*req).buf as *mut u8, (*req).buflen);
+    // SAFETY: the contract: `w` sits in a live uv_random_t whose `buf` holds
+    // `buflen` writable bytes; only this worker touches it until done.
+    unsafe {
+        let req = crate::container_of!(w, uv_random_t, work_req);
+        (*req).status = fill((*req).buf as *mut u8, (*req).buflen);
+    }
 }
 
+/// # Safety
+/// As `random_work`; called once, on the loop thread, after it.
 unsafe extern "C" fn random_done(w: *mut uv__work, status: c_int) {
-    let req = crate::container_of!(w, uv_random_t, work_req);
-    crate::req::unregister((*req).loop_);
-    // A cancelled request reports UV_ECANCELED; otherwise the fill's result.
-    let status = if status == 0 { (*req).status } else { status };
-    if let Some(cb) = (*req).cb {
-        cb(req, status, (*req).buf, (*req).buflen);
+    // SAFETY: the contract: `w` sits in a live uv_random_t of a live loop;
+    // nothing is read from `req` after the callback, which may free it.
+    unsafe {
+        let req = crate::container_of!(w, uv_random_t, work_req);
+        crate::req::unregister((*req).loop_);
+        // A cancelled request reports UV_ECANCELED; otherwise the fill's result.
+        let status = if status == 0 { (*req).status } else { status };
+        if let Some(cb) = (*req).cb {
+            cb(req, status, (*req).buf, (*req).buflen);
+        }
     }
 }
 
@@ -116,25 +148,31 @@ pub unsafe extern "C" fn uv_random(
         return -libc::EINVAL;
     }
     if cb.is_none() {
-        return fill(buf as *mut u8, buflen);
+        // SAFETY: uv.h's contract: `buf` holds `buflen` writable bytes.
+        return unsafe { fill(buf as *mut u8, buflen) };
     }
     if loop_.is_null() || req.is_null() {
         return -libc::EINVAL;
     }
-    crate::req::init(loop_, req as *mut uv_req_t, UV_RANDOM);
-    (*req).loop_ = loop_;
-    (*req).status = 0;
-    (*req).cb = cb;
-    (*req).buf = buf;
-    (*req).buflen = buflen;
-    // libuv runs this as CPU work (UV__WORK_CPU).
-    crate::work::submit(
-        loop_,
-        &mut (*req).work_req,
-        WorkKind::Cpu,
-        random_work,
-        random_done,
-    );
+    // SAFETY: uv.h's contract: `loop_` is an initialised loop, `req` a
+    // uv_random_t and `buf` `buflen` writable bytes, both kept alive by the
+    // caller until `cb` runs.
+    unsafe {
+        crate::req::init(loop_, req as *mut uv_req_t, UV_RANDOM);
+        (*req).loop_ = loop_;
+        (*req).status = 0;
+        (*req).cb = cb;
+        (*req).buf = buf;
+        (*req).buflen = buflen;
+        // libuv runs this as CPU work (UV__WORK_CPU).
+        crate::work::submit(
+            loop_,
+            &mut (*req).work_req,
+            WorkKind::Cpu,
+            random_work,
+            random_done,
+        );
+    }
     0
 }
 
@@ -146,6 +184,8 @@ mod tests {
 
     #[test]
     fn sync_checks_and_fill() {
+        // SAFETY: every buffer passed is local and at least the length given,
+        // except where the call must refuse before touching it (E2BIG).
         unsafe {
             let mut buf = [0u8; 256];
             let p = buf.as_mut_ptr() as *mut c_void;
@@ -186,6 +226,7 @@ mod tests {
     #[test]
     fn devurandom_fallback_fills() {
         let mut buf = [0u8; 300];
+        // SAFETY: `buf` is local, of the length passed.
         unsafe {
             assert_eq!(fill_devurandom(buf.as_mut_ptr(), buf.len()), Ok(()));
         }
@@ -205,15 +246,20 @@ mod tests {
         buf: *mut c_void,
         len: size_t,
     ) {
-        let seen = (*req).r.data as *mut Seen;
-        (*seen).calls += 1;
-        (*seen).status = status;
-        (*seen).buf = buf as usize;
-        (*seen).len = len;
+        // SAFETY: the test set `r.data` to its `Seen`, alive across uv_run.
+        unsafe {
+            let seen = (*req).r.data as *mut Seen;
+            (*seen).calls += 1;
+            (*seen).status = status;
+            (*seen).buf = buf as usize;
+            (*seen).len = len;
+        }
     }
 
     #[test]
     fn async_fill_on_pool() {
+        // SAFETY: the loop, request, `seen` and `scratch` are locals that
+        // outlive every uv_run that may touch them; the loop is closed last.
         unsafe {
             let mut lp = MaybeUninit::<uv_loop_t>::zeroed();
             let lp = lp.as_mut_ptr();

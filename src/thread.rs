@@ -6,9 +6,11 @@
 //! checked wrapper over the pthread call. Where libuv's function returns
 //! `void`, a pthread failure means the object is corrupt or misused and
 //! libuv aborts: so do we (abort, never unwind).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
-use crate::sys::errno;
+use crate::sys::{errno, retry_eintr};
 use libc::{c_char, c_int, c_uint, c_void, size_t};
 
 pub type uv_thread_t = libc::pthread_t;
@@ -52,7 +54,7 @@ fn pthread_result(r: c_int) -> c_int {
 }
 
 fn set_errno(v: c_int) {
-    // SAFETY: as in errno().
+    // SAFETY: __errno_location returns this thread's errno slot, writable.
     unsafe { *libc::__errno_location() = v }
 }
 
@@ -157,7 +159,9 @@ pub unsafe extern "C" fn uv_thread_create(
         flags: UV_THREAD_NO_FLAGS,
         stack_size: 0,
     };
-    uv_thread_create_ex(tid, &params, entry, arg)
+    // SAFETY: `params` is a local; the rest is the caller's, as uv.h has it
+    // for uv_thread_create.
+    unsafe { uv_thread_create_ex(tid, &params, entry, arg) }
 }
 
 #[no_mangle]
@@ -173,37 +177,46 @@ pub unsafe extern "C" fn uv_thread_create_ex(
     if tid.is_null() {
         return UV_EINVAL;
     }
-    let requested = match params.as_ref() {
+    // SAFETY: uv.h's contract: `params` is null or a readable
+    // uv_thread_options_t.
+    let requested = match unsafe { params.as_ref() } {
         Some(p) if p.flags & UV_THREAD_HAS_STACK_SIZE != 0 => p.stack_size,
         _ => 0,
     };
     let stack_size = requested_stack_size(requested);
 
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
-    let r = libc::pthread_attr_init(attr.as_mut_ptr());
-    if r != 0 {
-        return pthread_result(r);
-    }
-    let r = libc::pthread_attr_setstacksize(attr.as_mut_ptr(), stack_size);
-    if r != 0 {
-        libc::pthread_attr_destroy(attr.as_mut_ptr());
-        return pthread_result(r);
-    }
+    // SAFETY: `attr` is local storage that pthread_attr_init initialises;
+    // from there on it is used initialised, and destroyed once on each path.
+    // `start` is a fresh malloc of a Start, written before pthread_create
+    // hands it to thread_start, which frees it; if no thread is made, it is
+    // freed here instead. `tid` is non-null and, by uv.h's contract, writable.
+    unsafe {
+        let r = libc::pthread_attr_init(attr.as_mut_ptr());
+        if r != 0 {
+            return pthread_result(r);
+        }
+        let r = libc::pthread_attr_setstacksize(attr.as_mut_ptr(), stack_size);
+        if r != 0 {
+            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            return pthread_result(r);
+        }
 
-    // The C allocator, not the user's: this never reaches the user.
-    let start = libc::malloc(std::mem::size_of::<Start>()) as *mut Start;
-    if start.is_null() {
-        libc::pthread_attr_destroy(attr.as_mut_ptr());
-        return UV_ENOMEM;
-    }
-    start.write(Start { entry, arg });
+        // The C allocator, not the user's: this never reaches the user.
+        let start = libc::malloc(std::mem::size_of::<Start>()) as *mut Start;
+        if start.is_null() {
+            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            return UV_ENOMEM;
+        }
+        start.write(Start { entry, arg });
 
-    let r = libc::pthread_create(tid, attr.as_ptr(), thread_start, start as *mut c_void);
-    libc::pthread_attr_destroy(attr.as_mut_ptr());
-    if r != 0 {
-        libc::free(start as *mut c_void);
+        let r = libc::pthread_create(tid, attr.as_ptr(), thread_start, start as *mut c_void);
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        if r != 0 {
+            libc::free(start as *mut c_void);
+        }
+        pthread_result(r)
     }
-    pthread_result(r)
 }
 
 #[no_mangle]
@@ -214,25 +227,37 @@ pub extern "C" fn uv_thread_self() -> uv_thread_t {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_thread_equal(t1: *const uv_thread_t, t2: *const uv_thread_t) -> c_int {
-    match (t1.as_ref(), t2.as_ref()) {
-        (Some(a), Some(b)) => libc::pthread_equal(*a, *b),
-        _ => 0,
+    // SAFETY: uv.h's contract: non-null ids are readable uv_thread_t's;
+    // pthread_equal only compares them.
+    unsafe {
+        match (t1.as_ref(), t2.as_ref()) {
+            (Some(a), Some(b)) => libc::pthread_equal(*a, *b),
+            _ => 0,
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_thread_join(tid: *mut uv_thread_t) -> c_int {
-    match tid.as_ref() {
-        Some(t) => pthread_result(libc::pthread_join(*t, std::ptr::null_mut())),
-        None => UV_EINVAL,
+    // SAFETY: uv.h's contract: a non-null `tid` is a thread the caller
+    // created and has neither joined nor detached; no result is stored.
+    unsafe {
+        match tid.as_ref() {
+            Some(t) => pthread_result(libc::pthread_join(*t, std::ptr::null_mut())),
+            None => UV_EINVAL,
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_thread_detach(tid: *mut uv_thread_t) -> c_int {
-    match tid.as_ref() {
-        Some(t) => pthread_result(libc::pthread_detach(*t)),
-        None => UV_EINVAL,
+    // SAFETY: uv.h's contract: a non-null `tid` is a thread the caller
+    // created and has neither joined nor detached.
+    unsafe {
+        match tid.as_ref() {
+            Some(t) => pthread_result(libc::pthread_detach(*t)),
+            None => UV_EINVAL,
+        }
     }
 }
 
@@ -243,9 +268,15 @@ pub unsafe extern "C" fn uv_thread_setname(name: *const c_char) -> c_int {
         return UV_EINVAL;
     }
     let mut buf = [0 as c_char; UV_PTHREAD_MAX_NAMELEN_NP];
-    let len = libc::strnlen(name, UV_PTHREAD_MAX_NAMELEN_NP - 1);
-    std::ptr::copy_nonoverlapping(name, buf.as_mut_ptr(), len);
-    pthread_result(libc::pthread_setname_np(libc::pthread_self(), buf.as_ptr()))
+    // SAFETY: uv.h's contract: `name` is a NUL-terminated string; strnlen
+    // reads at most 15 bytes of it, and `len` <= 15 bytes go into the 16 of
+    // `buf`, whose last stays NUL.
+    unsafe {
+        let len = libc::strnlen(name, UV_PTHREAD_MAX_NAMELEN_NP - 1);
+        std::ptr::copy_nonoverlapping(name, buf.as_mut_ptr(), len);
+    }
+    // SAFETY: `buf` is NUL-terminated and at most 16 bytes, Linux's limit.
+    pthread_result(unsafe { libc::pthread_setname_np(libc::pthread_self(), buf.as_ptr()) })
 }
 
 /// Copies the thread's name into `name`, cut to `size - 1` bytes and always
@@ -260,15 +291,21 @@ pub unsafe extern "C" fn uv_thread_getname(
         return UV_EINVAL;
     }
     let mut buf = [0 as c_char; UV_PTHREAD_MAX_NAMELEN_NP];
-    let r = libc::pthread_getname_np(*tid, buf.as_mut_ptr(), buf.len());
+    // SAFETY: uv.h's contract: `tid` (non-null) is a live thread's id;
+    // `buf` is local, of the length passed.
+    let r = unsafe { libc::pthread_getname_np(*tid, buf.as_mut_ptr(), buf.len()) };
     if r != 0 {
         return pthread_result(r);
     }
     // buf is NUL-terminated by pthread_getname_np (and zero-initialised).
     let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len() - 1);
     let n = len.min(size - 1);
-    std::ptr::copy_nonoverlapping(buf.as_ptr(), name, n);
-    std::ptr::write_bytes(name.add(n), 0, size - n);
+    // SAFETY: uv.h's contract: `name` (non-null) has `size` writable bytes;
+    // n < size bytes are copied and the remaining size - n zeroed.
+    unsafe {
+        std::ptr::copy_nonoverlapping(buf.as_ptr(), name, n);
+        std::ptr::write_bytes(name.add(n), 0, size - n);
+    }
     0
 }
 
@@ -301,22 +338,28 @@ pub unsafe extern "C" fn uv_thread_setaffinity(
     if tid.is_null() || cpumask.is_null() {
         return UV_EINVAL;
     }
-    if !oldmask.is_null() {
-        let r = uv_thread_getaffinity(tid, oldmask, mask_size);
-        if r < 0 {
-            return r;
+    // SAFETY: uv.h's contract: `tid` (non-null) is a live thread's id, and
+    // `cpumask` and a non-null `oldmask` hold `mask_size` >= n bytes
+    // (cpumask_len checked); a zeroed cpu_set_t is the empty set, and every
+    // cpu index is < n = CPU_SETSIZE, inside it.
+    unsafe {
+        if !oldmask.is_null() {
+            let r = uv_thread_getaffinity(tid, oldmask, mask_size);
+            if r < 0 {
+                return r;
+            }
         }
+        let mask = std::slice::from_raw_parts(cpumask as *const c_char, n);
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for (cpu, _) in mask.iter().enumerate().filter(|(_, &b)| b != 0) {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        pthread_result(libc::pthread_setaffinity_np(
+            *tid,
+            std::mem::size_of::<libc::cpu_set_t>(),
+            &set,
+        ))
     }
-    let mask = std::slice::from_raw_parts(cpumask as *const c_char, n);
-    let mut set: libc::cpu_set_t = std::mem::zeroed();
-    for (cpu, _) in mask.iter().enumerate().filter(|(_, &b)| b != 0) {
-        libc::CPU_SET(cpu, &mut set);
-    }
-    pthread_result(libc::pthread_setaffinity_np(
-        *tid,
-        std::mem::size_of::<libc::cpu_set_t>(),
-        &set,
-    ))
 }
 
 /// Fills `cpumask` with 1 for each CPU the thread may run on, 0 otherwise.
@@ -333,14 +376,20 @@ pub unsafe extern "C" fn uv_thread_getaffinity(
     if tid.is_null() || cpumask.is_null() {
         return UV_EINVAL;
     }
-    let mut set: libc::cpu_set_t = std::mem::zeroed();
-    let r = libc::pthread_getaffinity_np(*tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
-    if r != 0 {
-        return pthread_result(r);
-    }
-    let mask = std::slice::from_raw_parts_mut(cpumask, n);
-    for (cpu, byte) in mask.iter_mut().enumerate() {
-        *byte = libc::CPU_ISSET(cpu, &set) as c_char;
+    // SAFETY: uv.h's contract: `tid` (non-null) is a live thread's id and
+    // `cpumask` (non-null) holds `mask_size` >= n writable bytes; `set` is a
+    // local of the size passed, and every cpu index is < n = CPU_SETSIZE.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        let r =
+            libc::pthread_getaffinity_np(*tid, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
+        if r != 0 {
+            return pthread_result(r);
+        }
+        let mask = std::slice::from_raw_parts_mut(cpumask, n);
+        for (cpu, byte) in mask.iter_mut().enumerate() {
+            *byte = libc::CPU_ISSET(cpu, &set) as c_char;
+        }
     }
     0
 }
@@ -374,6 +423,13 @@ fn own_nice() -> Result<c_int, c_int> {
     }
 }
 
+/// Whether `tid` is the calling thread.
+fn is_self(tid: uv_thread_t) -> bool {
+    // SAFETY: pthread_equal only compares two ids; pthread_self has no
+    // preconditions.
+    unsafe { libc::pthread_equal(tid, libc::pthread_self()) != 0 }
+}
+
 /// For SCHED_OTHER (the default) the real-time priority is always 0, so for
 /// the calling thread the nice value is reported instead, as libuv does.
 #[no_mangle]
@@ -382,21 +438,24 @@ pub unsafe extern "C" fn uv_thread_getpriority(tid: uv_thread_t, priority: *mut 
         return UV_EINVAL;
     }
     let mut policy: c_int = 0;
-    let mut param: libc::sched_param = std::mem::zeroed();
-    let r = libc::pthread_getschedparam(tid, &mut policy, &mut param);
+    // SAFETY: sched_param is plain data; all-zero is a valid value.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    // SAFETY: uv.h's contract: `tid` is a live thread's id; `policy` and
+    // `param` are locals the call writes.
+    let r = unsafe { libc::pthread_getschedparam(tid, &mut policy, &mut param) };
     if r != 0 {
         return pthread_result(r);
     }
-    if policy == libc::SCHED_OTHER && libc::pthread_equal(tid, libc::pthread_self()) != 0 {
-        return match own_nice() {
-            Ok(nice) => {
-                *priority = nice;
-                0
-            }
-            Err(e) => e,
-        };
-    }
-    *priority = param.sched_priority;
+    let value = if policy == libc::SCHED_OTHER && is_self(tid) {
+        match own_nice() {
+            Ok(nice) => nice,
+            Err(e) => return e,
+        }
+    } else {
+        param.sched_priority
+    };
+    // SAFETY: uv.h's contract: `priority` (non-null) is a writable int.
+    unsafe { *priority = value };
     0
 }
 
@@ -409,22 +468,32 @@ pub unsafe extern "C" fn uv_thread_setpriority(tid: uv_thread_t, priority: c_int
         return UV_EINVAL;
     }
     let mut policy: c_int = 0;
-    let mut param: libc::sched_param = std::mem::zeroed();
-    let r = libc::pthread_getschedparam(tid, &mut policy, &mut param);
+    // SAFETY: sched_param is plain data; all-zero is a valid value.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    // SAFETY: uv.h's contract: `tid` is a live thread's id; `policy` and
+    // `param` are locals the call writes.
+    let r = unsafe { libc::pthread_getschedparam(tid, &mut policy, &mut param) };
     if r != 0 {
         return pthread_result(r);
     }
 
-    if policy == libc::SCHED_OTHER && libc::pthread_equal(tid, libc::pthread_self()) != 0 {
+    if policy == libc::SCHED_OTHER && is_self(tid) {
         let nice = -priority * 2;
-        if libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) != 0 {
+        // SAFETY: no pointers: the calling thread's own id and a nice value.
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) } != 0
+        {
             return -errno();
         }
         return 0;
     }
 
-    let min = libc::sched_get_priority_min(policy);
-    let max = libc::sched_get_priority_max(policy);
+    // SAFETY: no pointers; an unknown policy only fails.
+    let (min, max) = unsafe {
+        (
+            libc::sched_get_priority_min(policy),
+            libc::sched_get_priority_max(policy),
+        )
+    };
     if min == -1 || max == -1 {
         return -errno();
     }
@@ -438,7 +507,8 @@ pub unsafe extern "C" fn uv_thread_setpriority(tid: uv_thread_t, priority: c_int
     };
     if param.sched_priority != prio {
         param.sched_priority = prio;
-        let r = libc::pthread_setschedparam(tid, policy, &param);
+        // SAFETY: as for pthread_getschedparam; `param` is read only.
+        let r = unsafe { libc::pthread_setschedparam(tid, policy, &param) };
         if r != 0 {
             return pthread_result(r);
         }
@@ -449,48 +519,63 @@ pub unsafe extern "C" fn uv_thread_setpriority(tid: uv_thread_t, priority: c_int
 // ---------------------------------------------------------------------------
 // Mutexes
 
+/// Initialises `mutex` as a default mutex, or of pthread type `kind`.
+///
+/// # Safety
+/// `mutex` is null (refused) or points to writable storage for a
+/// pthread_mutex_t that no thread is using.
 unsafe fn mutex_init_kind(mutex: *mut uv_mutex_t, kind: Option<c_int>) -> c_int {
     if mutex.is_null() {
         return UV_EINVAL;
     }
     let Some(kind) = kind else {
-        return pthread_result(libc::pthread_mutex_init(mutex, std::ptr::null()));
+        // SAFETY: the contract: `mutex` is ours to initialise.
+        return pthread_result(unsafe { libc::pthread_mutex_init(mutex, std::ptr::null()) });
     };
     let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
-    let r = libc::pthread_mutexattr_init(attr.as_mut_ptr());
-    if r != 0 {
-        return pthread_result(r);
+    // SAFETY: `attr` is local storage that pthread_mutexattr_init
+    // initialises, then used initialised and destroyed once; `mutex` is
+    // ours to initialise (the contract).
+    unsafe {
+        let r = libc::pthread_mutexattr_init(attr.as_mut_ptr());
+        if r != 0 {
+            return pthread_result(r);
+        }
+        let mut r = libc::pthread_mutexattr_settype(attr.as_mut_ptr(), kind);
+        if r == 0 {
+            r = libc::pthread_mutex_init(mutex, attr.as_ptr());
+        }
+        libc::pthread_mutexattr_destroy(attr.as_mut_ptr());
+        pthread_result(r)
     }
-    let mut r = libc::pthread_mutexattr_settype(attr.as_mut_ptr(), kind);
-    if r == 0 {
-        r = libc::pthread_mutex_init(mutex, attr.as_ptr());
-    }
-    libc::pthread_mutexattr_destroy(attr.as_mut_ptr());
-    pthread_result(r)
 }
 
 /// A plain (non-recursive, non-error-checking) mutex, as libuv's release
 /// builds make: misuse that merely works with pthreads keeps working.
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_init(mutex: *mut uv_mutex_t) -> c_int {
-    mutex_init_kind(mutex, None)
+    // SAFETY: uv.h's contract: `mutex` is storage for a mutex not in use.
+    unsafe { mutex_init_kind(mutex, None) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_init_recursive(mutex: *mut uv_mutex_t) -> c_int {
-    mutex_init_kind(mutex, Some(libc::PTHREAD_MUTEX_RECURSIVE))
+    // SAFETY: uv.h's contract: `mutex` is storage for a mutex not in use.
+    unsafe { mutex_init_kind(mutex, Some(libc::PTHREAD_MUTEX_RECURSIVE)) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_destroy(mutex: *mut uv_mutex_t) {
-    if mutex.is_null() || libc::pthread_mutex_destroy(mutex) != 0 {
+    // SAFETY: uv.h's contract: a non-null `mutex` was initialised by uv_mutex_init(_recursive).
+    if mutex.is_null() || unsafe { libc::pthread_mutex_destroy(mutex) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_lock(mutex: *mut uv_mutex_t) {
-    if mutex.is_null() || libc::pthread_mutex_lock(mutex) != 0 {
+    // SAFETY: uv.h's contract: a non-null `mutex` was initialised by uv_mutex_init(_recursive).
+    if mutex.is_null() || unsafe { libc::pthread_mutex_lock(mutex) } != 0 {
         fatal();
     }
 }
@@ -500,7 +585,8 @@ pub unsafe extern "C" fn uv_mutex_trylock(mutex: *mut uv_mutex_t) -> c_int {
     if mutex.is_null() {
         fatal();
     }
-    match libc::pthread_mutex_trylock(mutex) {
+    // SAFETY: uv.h's contract: `mutex` was initialised by uv_mutex_init(_recursive).
+    match unsafe { libc::pthread_mutex_trylock(mutex) } {
         0 => 0,
         // EAGAIN: a recursive mutex's count is exhausted; still "busy".
         libc::EBUSY | libc::EAGAIN => UV_EBUSY,
@@ -510,7 +596,8 @@ pub unsafe extern "C" fn uv_mutex_trylock(mutex: *mut uv_mutex_t) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_mutex_unlock(mutex: *mut uv_mutex_t) {
-    if mutex.is_null() || libc::pthread_mutex_unlock(mutex) != 0 {
+    // SAFETY: uv.h's contract: a non-null `mutex` was initialised by uv_mutex_init(_recursive).
+    if mutex.is_null() || unsafe { libc::pthread_mutex_unlock(mutex) } != 0 {
         fatal();
     }
 }
@@ -523,19 +610,22 @@ pub unsafe extern "C" fn uv_rwlock_init(rwlock: *mut uv_rwlock_t) -> c_int {
     if rwlock.is_null() {
         return UV_EINVAL;
     }
-    pthread_result(libc::pthread_rwlock_init(rwlock, std::ptr::null()))
+    // SAFETY: uv.h's contract: `rwlock` is storage for a lock not in use.
+    pthread_result(unsafe { libc::pthread_rwlock_init(rwlock, std::ptr::null()) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_destroy(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_destroy(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_destroy(rwlock) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_rdlock(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_rdlock(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_rdlock(rwlock) } != 0 {
         fatal();
     }
 }
@@ -545,7 +635,8 @@ pub unsafe extern "C" fn uv_rwlock_tryrdlock(rwlock: *mut uv_rwlock_t) -> c_int 
     if rwlock.is_null() {
         fatal();
     }
-    match libc::pthread_rwlock_tryrdlock(rwlock) {
+    // SAFETY: uv.h's contract: `rwlock` was initialised by uv_rwlock_init.
+    match unsafe { libc::pthread_rwlock_tryrdlock(rwlock) } {
         0 => 0,
         // EAGAIN: too many readers; for the caller that is just "busy".
         libc::EBUSY | libc::EAGAIN => UV_EBUSY,
@@ -555,14 +646,16 @@ pub unsafe extern "C" fn uv_rwlock_tryrdlock(rwlock: *mut uv_rwlock_t) -> c_int 
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_rdunlock(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_unlock(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_unlock(rwlock) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_wrlock(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_wrlock(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_wrlock(rwlock) } != 0 {
         fatal();
     }
 }
@@ -572,7 +665,8 @@ pub unsafe extern "C" fn uv_rwlock_trywrlock(rwlock: *mut uv_rwlock_t) -> c_int 
     if rwlock.is_null() {
         fatal();
     }
-    match libc::pthread_rwlock_trywrlock(rwlock) {
+    // SAFETY: uv.h's contract: `rwlock` was initialised by uv_rwlock_init.
+    match unsafe { libc::pthread_rwlock_trywrlock(rwlock) } {
         0 => 0,
         libc::EBUSY | libc::EAGAIN => UV_EBUSY,
         _ => fatal(),
@@ -581,7 +675,8 @@ pub unsafe extern "C" fn uv_rwlock_trywrlock(rwlock: *mut uv_rwlock_t) -> c_int 
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_rwlock_wrunlock(rwlock: *mut uv_rwlock_t) {
-    if rwlock.is_null() || libc::pthread_rwlock_unlock(rwlock) != 0 {
+    // SAFETY: uv.h's contract: a non-null `rwlock` was initialised by uv_rwlock_init.
+    if rwlock.is_null() || unsafe { libc::pthread_rwlock_unlock(rwlock) } != 0 {
         fatal();
     }
 }
@@ -597,42 +692,52 @@ pub unsafe extern "C" fn uv_cond_init(cond: *mut uv_cond_t) -> c_int {
         return UV_EINVAL;
     }
     let mut attr = std::mem::MaybeUninit::<libc::pthread_condattr_t>::uninit();
-    let r = libc::pthread_condattr_init(attr.as_mut_ptr());
-    if r != 0 {
-        return pthread_result(r);
+    // SAFETY: `attr` is local storage that pthread_condattr_init
+    // initialises, then used initialised and destroyed once; by uv.h's
+    // contract `cond` is storage for a condition variable not in use.
+    unsafe {
+        let r = libc::pthread_condattr_init(attr.as_mut_ptr());
+        if r != 0 {
+            return pthread_result(r);
+        }
+        let mut r = libc::pthread_condattr_setclock(attr.as_mut_ptr(), libc::CLOCK_MONOTONIC);
+        if r == 0 {
+            r = libc::pthread_cond_init(cond, attr.as_ptr());
+        }
+        libc::pthread_condattr_destroy(attr.as_mut_ptr());
+        pthread_result(r)
     }
-    let mut r = libc::pthread_condattr_setclock(attr.as_mut_ptr(), libc::CLOCK_MONOTONIC);
-    if r == 0 {
-        r = libc::pthread_cond_init(cond, attr.as_ptr());
-    }
-    libc::pthread_condattr_destroy(attr.as_mut_ptr());
-    pthread_result(r)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_cond_destroy(cond: *mut uv_cond_t) {
-    if cond.is_null() || libc::pthread_cond_destroy(cond) != 0 {
+    // SAFETY: uv.h's contract: a non-null `cond` was initialised by uv_cond_init.
+    if cond.is_null() || unsafe { libc::pthread_cond_destroy(cond) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_cond_signal(cond: *mut uv_cond_t) {
-    if cond.is_null() || libc::pthread_cond_signal(cond) != 0 {
+    // SAFETY: uv.h's contract: a non-null `cond` was initialised by uv_cond_init.
+    if cond.is_null() || unsafe { libc::pthread_cond_signal(cond) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_cond_broadcast(cond: *mut uv_cond_t) {
-    if cond.is_null() || libc::pthread_cond_broadcast(cond) != 0 {
+    // SAFETY: uv.h's contract: a non-null `cond` was initialised by uv_cond_init.
+    if cond.is_null() || unsafe { libc::pthread_cond_broadcast(cond) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_cond_wait(cond: *mut uv_cond_t, mutex: *mut uv_mutex_t) {
-    if cond.is_null() || mutex.is_null() || libc::pthread_cond_wait(cond, mutex) != 0 {
+    // SAFETY: uv.h's contract: non-null `cond` and `mutex` were initialised
+    // by uv_cond_init and uv_mutex_init, and the caller holds `mutex`.
+    if cond.is_null() || mutex.is_null() || unsafe { libc::pthread_cond_wait(cond, mutex) } != 0 {
         fatal();
     }
 }
@@ -654,7 +759,10 @@ pub unsafe extern "C" fn uv_cond_timedwait(
         tv_sec: (deadline / 1_000_000_000) as libc::time_t,
         tv_nsec: (deadline % 1_000_000_000) as libc::c_long,
     };
-    match libc::pthread_cond_timedwait(cond, mutex, &ts) {
+    // SAFETY: uv.h's contract: `cond` and `mutex` (non-null) were
+    // initialised by uv_cond_init and uv_mutex_init, and the caller holds
+    // `mutex`; `ts` is a local.
+    match unsafe { libc::pthread_cond_timedwait(cond, mutex, &ts) } {
         0 => 0,
         libc::ETIMEDOUT => UV_ETIMEDOUT,
         _ => fatal(),
@@ -669,7 +777,8 @@ pub unsafe extern "C" fn uv_sem_init(sem: *mut uv_sem_t, value: c_uint) -> c_int
     if sem.is_null() {
         return UV_EINVAL;
     }
-    if libc::sem_init(sem, 0, value) != 0 {
+    // SAFETY: uv.h's contract: `sem` is storage for a semaphore not in use.
+    if unsafe { libc::sem_init(sem, 0, value) } != 0 {
         return -errno();
     }
     0
@@ -677,14 +786,16 @@ pub unsafe extern "C" fn uv_sem_init(sem: *mut uv_sem_t, value: c_uint) -> c_int
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_sem_destroy(sem: *mut uv_sem_t) {
-    if sem.is_null() || libc::sem_destroy(sem) != 0 {
+    // SAFETY: uv.h's contract: a non-null `sem` was initialised by uv_sem_init.
+    if sem.is_null() || unsafe { libc::sem_destroy(sem) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_sem_post(sem: *mut uv_sem_t) {
-    if sem.is_null() || libc::sem_post(sem) != 0 {
+    // SAFETY: uv.h's contract: a non-null `sem` was initialised by uv_sem_init.
+    if sem.is_null() || unsafe { libc::sem_post(sem) } != 0 {
         fatal();
     }
 }
@@ -694,14 +805,10 @@ pub unsafe extern "C" fn uv_sem_wait(sem: *mut uv_sem_t) {
     if sem.is_null() {
         fatal();
     }
-    loop {
-        if libc::sem_wait(sem) == 0 {
-            return;
-        }
-        // A signal handler interrupted the wait: keep waiting.
-        if errno() != libc::EINTR {
-            fatal();
-        }
+    // A signal handler interrupting the wait (EINTR) means: keep waiting.
+    // SAFETY: uv.h's contract: `sem` was initialised by uv_sem_init.
+    if retry_eintr(|| unsafe { libc::sem_wait(sem) }) != 0 {
+        fatal();
     }
 }
 
@@ -711,7 +818,8 @@ pub unsafe extern "C" fn uv_sem_trywait(sem: *mut uv_sem_t) -> c_int {
         fatal();
     }
     loop {
-        if libc::sem_trywait(sem) == 0 {
+        // SAFETY: uv.h's contract: `sem` was initialised by uv_sem_init.
+        if unsafe { libc::sem_trywait(sem) } == 0 {
             return 0;
         }
         match errno() {
@@ -730,7 +838,8 @@ pub unsafe extern "C" fn uv_barrier_init(barrier: *mut uv_barrier_t, count: c_ui
     if barrier.is_null() || count == 0 {
         return UV_EINVAL;
     }
-    pthread_result(libc::pthread_barrier_init(barrier, std::ptr::null(), count))
+    // SAFETY: uv.h's contract: `barrier` is storage for a barrier not in use.
+    pthread_result(unsafe { libc::pthread_barrier_init(barrier, std::ptr::null(), count) })
 }
 
 /// Blocks until `count` threads have arrived; returns 1 in exactly one of
@@ -740,7 +849,8 @@ pub unsafe extern "C" fn uv_barrier_wait(barrier: *mut uv_barrier_t) -> c_int {
     if barrier.is_null() {
         return UV_EINVAL;
     }
-    match libc::pthread_barrier_wait(barrier) {
+    // SAFETY: uv.h's contract: `barrier` was initialised by uv_barrier_init.
+    match unsafe { libc::pthread_barrier_wait(barrier) } {
         0 => 0,
         libc::PTHREAD_BARRIER_SERIAL_THREAD => 1,
         _ => fatal(),
@@ -749,7 +859,8 @@ pub unsafe extern "C" fn uv_barrier_wait(barrier: *mut uv_barrier_t) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_barrier_destroy(barrier: *mut uv_barrier_t) {
-    if barrier.is_null() || libc::pthread_barrier_destroy(barrier) != 0 {
+    // SAFETY: uv.h's contract: a non-null `barrier` was initialised by uv_barrier_init.
+    if barrier.is_null() || unsafe { libc::pthread_barrier_destroy(barrier) } != 0 {
         fatal();
     }
 }
@@ -769,8 +880,9 @@ pub unsafe extern "C" fn uv_once(guard: *mut uv_once_t, callback: Option<unsafe 
     }
     // SAFETY: pthread_once calls a plain C function with no arguments;
     // only the Rust-side `unsafe` qualifier differs between the two types.
-    let callback: extern "C" fn() = std::mem::transmute(callback);
-    if libc::pthread_once(guard, callback) != 0 {
+    let callback: extern "C" fn() = unsafe { std::mem::transmute(callback) };
+    // SAFETY: uv.h's contract: `guard` is a uv_once_t set to UV_ONCE_INIT.
+    if unsafe { libc::pthread_once(guard, callback) } != 0 {
         fatal();
     }
 }
@@ -780,27 +892,34 @@ pub unsafe extern "C" fn uv_key_create(key: *mut uv_key_t) -> c_int {
     if key.is_null() {
         return UV_EINVAL;
     }
-    pthread_result(libc::pthread_key_create(key, None))
+    // SAFETY: uv.h's contract: `key` is a writable uv_key_t.
+    pthread_result(unsafe { libc::pthread_key_create(key, None) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_key_delete(key: *mut uv_key_t) {
-    if key.is_null() || libc::pthread_key_delete(*key) != 0 {
+    // SAFETY: uv.h's contract: a non-null `key` was made by uv_key_create.
+    if key.is_null() || unsafe { libc::pthread_key_delete(*key) } != 0 {
         fatal();
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_key_get(key: *mut uv_key_t) -> *mut c_void {
-    match key.as_ref() {
-        Some(k) => libc::pthread_getspecific(*k),
-        None => std::ptr::null_mut(),
+    // SAFETY: uv.h's contract: a non-null `key` was made by uv_key_create.
+    unsafe {
+        match key.as_ref() {
+            Some(k) => libc::pthread_getspecific(*k),
+            None => std::ptr::null_mut(),
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_key_set(key: *mut uv_key_t, value: *mut c_void) {
-    if key.is_null() || libc::pthread_setspecific(*key, value) != 0 {
+    // SAFETY: uv.h's contract: a non-null `key` was made by uv_key_create;
+    // `value` is only stored.
+    if key.is_null() || unsafe { libc::pthread_setspecific(*key, value) } != 0 {
         fatal();
     }
 }
@@ -810,12 +929,22 @@ mod tests {
     use super::*;
     use std::ffi::CStr;
     use std::mem::MaybeUninit;
+    use std::ptr::addr_of_mut;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
+
+    // Nothing asserts on the threads these tests start: the entry points are
+    // extern "C", so a panic there would abort the whole test binary. The
+    // threads return (or record) what they saw, and the test asserts on it
+    // after the join; a panic that happens anyway is caught on the thread
+    // and raised again by `join`, as a normal test failure.
 
     /// A raw pointer that closures may carry to another thread; the tests
     /// keep the pointee alive until every thread is joined.
     struct P<T>(*mut T);
+    // SAFETY: only the address crosses threads; every test keeps the pointee
+    // alive until the threads are joined, and the pointees used from several
+    // threads at once are pthread objects (or atomics) made for it.
     unsafe impl<T> Send for P<T> {}
     impl<T> Clone for P<T> {
         fn clone(&self) -> Self {
@@ -831,19 +960,38 @@ mod tests {
 
     type Job = Box<dyn FnOnce() + Send>;
 
+    /// # Safety
+    /// `arg` is a `Box<Job>` from `Box::into_raw`, handed to this thread alone.
     unsafe extern "C" fn run_job(arg: *mut c_void) {
-        let job = Box::from_raw(arg as *mut Job);
+        // SAFETY: the contract: the box is this thread's to take.
+        let job = unsafe { Box::from_raw(arg as *mut Job) };
         job();
     }
 
-    /// Starts `f` on a thread made by uv_thread_create_ex.
-    fn spawn_opts(
+    /// A thread started by `spawn`: `join` returns what its closure returned.
+    struct Spawned<R> {
+        tid: uv_thread_t,
+        out: P<Option<std::thread::Result<R>>>,
+    }
+
+    /// Starts `f` on a thread made by uv_thread_create_ex. A panic in `f` is
+    /// caught there (it must not reach the extern "C" entry point) and
+    /// raised again by `join`.
+    fn spawn_opts<R: Send + 'static>(
         opts: Option<uv_thread_options_t>,
-        f: impl FnOnce() + Send + 'static,
-    ) -> uv_thread_t {
-        let job: Box<Job> = Box::new(Box::new(f));
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> Spawned<R> {
+        let out = P(Box::into_raw(Box::new(None)));
+        let job: Box<Job> = Box::new(Box::new(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            // SAFETY: `out` is a live box that only `join` reads, after this
+            // thread has ended.
+            unsafe { *out.get() = Some(r) };
+        }));
         let mut tid: uv_thread_t = 0;
         let opts_ptr = opts.as_ref().map_or(std::ptr::null(), |o| o as *const _);
+        // SAFETY: `tid` and `opts` are locals; the job box goes to the new
+        // thread, which run_job gives it to.
         let r = unsafe {
             uv_thread_create_ex(
                 &mut tid,
@@ -853,44 +1001,64 @@ mod tests {
             )
         };
         assert_eq!(r, 0);
-        tid
+        Spawned { tid, out }
     }
 
-    fn spawn(f: impl FnOnce() + Send + 'static) -> uv_thread_t {
+    fn spawn<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Spawned<R> {
         spawn_opts(None, f)
     }
 
-    fn join(mut tid: uv_thread_t) {
+    /// Waits for the thread; returns what its closure returned, or raises
+    /// its panic here.
+    fn join<R>(t: Spawned<R>) -> R {
+        let mut tid = t.tid;
+        // SAFETY: `tid` is a thread spawn made and nobody joined yet.
         assert_eq!(unsafe { uv_thread_join(&mut tid) }, 0);
+        // SAFETY: the thread has ended: the box is ours again, taken once.
+        let out = unsafe { Box::from_raw(t.out.get()) };
+        match out.expect("the thread ran its job") {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     fn boxed<T>() -> P<T> {
+        // SAFETY: only used for the pthread types, integers and atomics,
+        // for which all-zero bytes are a valid (not yet initialised) value.
         P(Box::into_raw(Box::new(unsafe {
             MaybeUninit::<T>::zeroed().assume_init()
         })))
     }
 
     fn unbox<T>(p: P<T>) {
+        // SAFETY: `p` came from `boxed` and every thread using it is joined.
         drop(unsafe { Box::from_raw(p.get()) });
     }
 
     static CALLED: AtomicUsize = AtomicUsize::new(0);
+    /// The argument plain_entry got.
+    static SEEN_ARG: AtomicUsize = AtomicUsize::new(0);
 
-    unsafe extern "C" fn plain_entry(arg: *mut c_void) {
-        assert_eq!(arg as usize, 42);
+    extern "C" fn plain_entry(arg: *mut c_void) {
+        SEEN_ARG.store(arg as usize, Ordering::SeqCst);
         CALLED.fetch_add(1, Ordering::SeqCst);
     }
 
     #[test]
     fn create_join_detach() {
         let mut tid: uv_thread_t = 0;
+        // SAFETY: `tid` is a local; plain_entry never dereferences its argument.
         unsafe {
             assert_eq!(
                 uv_thread_create(&mut tid, Some(plain_entry), 42 as *mut c_void),
                 0
             );
             assert_eq!(uv_thread_join(&mut tid), 0);
-            assert_eq!(CALLED.load(Ordering::SeqCst), 1);
+        }
+        assert_eq!(CALLED.load(Ordering::SeqCst), 1);
+        assert_eq!(SEEN_ARG.load(Ordering::SeqCst), 42);
+        // SAFETY: as above.
+        unsafe {
             assert_eq!(
                 uv_thread_create(&mut tid, None, std::ptr::null_mut()),
                 UV_EINVAL
@@ -906,30 +1074,34 @@ mod tests {
     #[test]
     fn self_and_equal() {
         let main = uv_thread_self();
-        let other = boxed::<uv_thread_t>();
-        let t = spawn(move || unsafe {
-            *other.get() = uv_thread_self();
-        });
-        join(t);
+        let t = spawn(|| uv_thread_self());
+        let tid = t.tid;
+        let other = join(t);
+        // SAFETY: the three ids are locals.
         unsafe {
             assert_ne!(uv_thread_equal(&main, &main), 0);
-            assert_eq!(uv_thread_equal(&main, other.get()), 0);
-            assert_ne!(uv_thread_equal(&t, other.get()), 0);
+            assert_eq!(uv_thread_equal(&main, &other), 0);
+            assert_ne!(uv_thread_equal(&tid, &other), 0);
         }
-        unbox(other);
     }
 
-    fn own_stack_size() -> usize {
+    /// The calling thread's stack size, or the failing pthread call's error.
+    fn own_stack_size() -> Result<usize, c_int> {
+        let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
+        // SAFETY: pthread_getattr_np initialises `attr` when it returns 0;
+        // only then is it read, and destroyed once.
         unsafe {
-            let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
-            assert_eq!(
-                libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()),
-                0
-            );
+            let r = libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr());
+            if r != 0 {
+                return Err(r);
+            }
             let mut size = 0;
-            assert_eq!(libc::pthread_attr_getstacksize(attr.as_ptr(), &mut size), 0);
+            let r = libc::pthread_attr_getstacksize(attr.as_ptr(), &mut size);
             libc::pthread_attr_destroy(attr.as_mut_ptr());
-            size
+            if r != 0 {
+                return Err(r);
+            }
+            Ok(size)
         }
     }
 
@@ -954,59 +1126,82 @@ mod tests {
                 flags: UV_THREAD_HAS_STACK_SIZE,
                 stack_size: want,
             };
-            let got = boxed::<usize>();
-            join(spawn_opts(Some(opts), move || unsafe {
-                *got.get() = own_stack_size()
-            }));
+            let got = join(spawn_opts(Some(opts), own_stack_size));
             let expected = if want == 0 { thread_stack_size() } else { want };
-            assert!(unsafe { *got.get() } >= expected, "asked {want}");
-            unbox(got);
+            assert!(got.unwrap() >= expected, "asked {want}");
         }
         // Without options: RLIMIT_STACK, like the main thread.
-        let got = boxed::<usize>();
-        join(spawn(move || unsafe { *got.get() = own_stack_size() }));
-        assert!(unsafe { *got.get() } >= thread_stack_size());
-        unbox(got);
+        let got = join(spawn(own_stack_size));
+        assert!(got.unwrap() >= thread_stack_size());
     }
 
-    fn name_of(mut tid: uv_thread_t, size: usize) -> String {
+    /// uv_thread_getname into a `size`-byte buffer, or its error.
+    fn name_of(mut tid: uv_thread_t, size: usize) -> Result<String, c_int> {
         let mut buf = vec![0x55 as c_char; size];
-        assert_eq!(
-            unsafe { uv_thread_getname(&mut tid, buf.as_mut_ptr(), size) },
-            0
-        );
-        unsafe { CStr::from_ptr(buf.as_ptr()) }
+        // SAFETY: `buf` has the `size` bytes passed.
+        let r = unsafe { uv_thread_getname(&mut tid, buf.as_mut_ptr(), size) };
+        if r != 0 {
+            return Err(r);
+        }
+        // SAFETY: on success the name is NUL-terminated within `buf`.
+        Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
             .to_string_lossy()
-            .into_owned()
+            .into_owned())
     }
 
     #[test]
     fn names() {
-        let sems = boxed::<[uv_sem_t; 2]>();
+        let (ready, done) = (boxed::<uv_sem_t>(), boxed::<uv_sem_t>());
+        // SAFETY: both semaphores are boxed, alive until unboxed at the end.
         unsafe {
-            assert_eq!(uv_sem_init(&mut (*sems.get())[0], 0), 0);
-            assert_eq!(uv_sem_init(&mut (*sems.get())[1], 0), 0);
+            assert_eq!(uv_sem_init(ready.get(), 0), 0);
+            assert_eq!(uv_sem_init(done.get(), 0), 0);
         }
-        let t = spawn(move || unsafe {
-            let s = &mut *sems.get();
-            assert_eq!(uv_thread_setname(c"aaaaaaaaaaaaaaaa".as_ptr()), 0);
-            assert_eq!(name_of(uv_thread_self(), 16), "aaaaaaaaaaaaaaa");
-            assert_eq!(name_of(uv_thread_self(), 3), "aa");
-            assert_eq!(name_of(uv_thread_self(), 64), "aaaaaaaaaaaaaaa");
-            assert_eq!(uv_thread_setname(c"~½¬{½".as_ptr()), 0);
-            assert_eq!(name_of(uv_thread_self(), 16), "~½¬{½");
-            assert_eq!(uv_thread_setname(c"worker-thread".as_ptr()), 0);
-            uv_sem_post(&mut s[0]);
-            uv_sem_wait(&mut s[1]);
+        let t = spawn(move || {
+            let ok = |s: &str| Ok(s.to_string());
+            // SAFETY: the names are static C strings; the semaphores outlive
+            // this thread.
+            unsafe {
+                let seen = [
+                    (uv_thread_setname(c"aaaaaaaaaaaaaaaa".as_ptr()), "set 16 a"),
+                    (
+                        (name_of(uv_thread_self(), 16) != ok("aaaaaaaaaaaaaaa")) as c_int,
+                        "cut to 15",
+                    ),
+                    (
+                        (name_of(uv_thread_self(), 3) != ok("aa")) as c_int,
+                        "cut to size - 1",
+                    ),
+                    (
+                        (name_of(uv_thread_self(), 64) != ok("aaaaaaaaaaaaaaa")) as c_int,
+                        "large buffer",
+                    ),
+                    (uv_thread_setname(c"~½¬{½".as_ptr()), "set non-ASCII"),
+                    (
+                        (name_of(uv_thread_self(), 16) != ok("~½¬{½")) as c_int,
+                        "non-ASCII kept",
+                    ),
+                    (uv_thread_setname(c"worker-thread".as_ptr()), "set worker"),
+                ];
+                uv_sem_post(ready.get());
+                uv_sem_wait(done.get());
+                seen
+            }
         });
+        // SAFETY: as above; `t.tid` is a live thread until joined.
         unsafe {
-            let s = &mut *sems.get();
-            uv_sem_wait(&mut s[0]);
-            assert_eq!(name_of(t, 16), "worker-thread");
-            uv_sem_post(&mut s[1]);
-            join(t);
-            uv_sem_destroy(&mut s[0]);
-            uv_sem_destroy(&mut s[1]);
+            uv_sem_wait(ready.get());
+            assert_eq!(name_of(t.tid, 16), Ok("worker-thread".to_string()));
+            uv_sem_post(done.get());
+        }
+        for (r, what) in join(t) {
+            assert_eq!(r, 0, "{what}");
+        }
+        // SAFETY: the thread is joined; the buffers are locals of the sizes
+        // passed (or refused before use).
+        unsafe {
+            uv_sem_destroy(ready.get());
+            uv_sem_destroy(done.get());
             assert_eq!(uv_thread_setname(std::ptr::null()), UV_EINVAL);
             let mut me = uv_thread_self();
             let mut b = [0 as c_char; 4];
@@ -1016,82 +1211,140 @@ mod tests {
                 UV_EINVAL
             );
         }
-        unbox(sems);
+        unbox(ready);
+        unbox(done);
     }
 
     #[test]
     fn affinity() {
         let n = uv_cpumask_size() as usize;
         assert_eq!(n, 1024);
-        let t = spawn(move || unsafe {
+        /// What the thread saw, in order.
+        struct Seen {
+            short: c_int,
+            get: c_int,
+            mask: Vec<c_char>,
+            cpu: c_int,
+            only: Vec<c_char>,
+            set: c_int,
+            old: Vec<c_char>,
+            get_now: c_int,
+            now: Vec<c_char>,
+            cpu_now: c_int,
+            restore: c_int,
+        }
+        let t = spawn(move || {
             let mut me = uv_thread_self();
             let mut mask = vec![0 as c_char; n];
-            assert_eq!(
-                uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n - 1),
-                UV_EINVAL
-            );
-            assert_eq!(uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n), 0);
-            assert!(mask.iter().all(|&b| b == 0 || b == 1));
-            let cpu = uv_thread_getcpu();
-            assert!(cpu >= 0 && mask[cpu as usize] == 1);
-
             let mut only = vec![0 as c_char; n];
-            only[cpu as usize] = 1;
             let mut old = vec![0 as c_char; n];
-            assert_eq!(
-                uv_thread_setaffinity(&mut me, only.as_mut_ptr(), old.as_mut_ptr(), n),
-                0
-            );
-            assert_eq!(old, mask);
             let mut now = vec![0 as c_char; n];
-            assert_eq!(uv_thread_getaffinity(&mut me, now.as_mut_ptr(), n), 0);
-            assert_eq!(now, only);
-            assert_eq!(uv_thread_getcpu(), cpu);
-            assert_eq!(
-                uv_thread_setaffinity(&mut me, mask.as_mut_ptr(), std::ptr::null_mut(), n),
-                0
-            );
+            // SAFETY: every mask is a local of `n` bytes, the size passed
+            // (n - 1 is refused before the mask is touched).
+            unsafe {
+                let short = uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n - 1);
+                let get = uv_thread_getaffinity(&mut me, mask.as_mut_ptr(), n);
+                let cpu = uv_thread_getcpu();
+                if let Some(b) = usize::try_from(cpu).ok().and_then(|c| only.get_mut(c)) {
+                    *b = 1;
+                }
+                let set = uv_thread_setaffinity(&mut me, only.as_mut_ptr(), old.as_mut_ptr(), n);
+                let get_now = uv_thread_getaffinity(&mut me, now.as_mut_ptr(), n);
+                let cpu_now = uv_thread_getcpu();
+                let restore =
+                    uv_thread_setaffinity(&mut me, mask.as_mut_ptr(), std::ptr::null_mut(), n);
+                Seen {
+                    short,
+                    get,
+                    mask,
+                    cpu,
+                    only,
+                    set,
+                    old,
+                    get_now,
+                    now,
+                    cpu_now,
+                    restore,
+                }
+            }
         });
-        join(t);
+        let s = join(t);
+        assert_eq!(s.short, UV_EINVAL);
+        assert_eq!(s.get, 0);
+        assert!(s.mask.iter().all(|&b| b == 0 || b == 1));
+        assert!(s.cpu >= 0 && s.mask[s.cpu as usize] == 1, "cpu {}", s.cpu);
+        assert_eq!((s.set, s.get_now, s.restore), (0, 0, 0));
+        assert_eq!(s.old, s.mask);
+        assert_eq!(s.now, s.only);
+        assert_eq!(s.cpu_now, s.cpu);
     }
 
     #[test]
     fn priority() {
+        // SAFETY: null is refused before use; no other pointer.
         unsafe {
             assert_eq!(uv_thread_getpriority(0, std::ptr::null_mut()), UV_EINVAL);
             assert_eq!(uv_thread_setpriority(uv_thread_self(), 3), UV_EINVAL);
             assert_eq!(uv_thread_setpriority(uv_thread_self(), -3), UV_EINVAL);
         }
         let sem = boxed::<uv_sem_t>();
+        // SAFETY: the semaphore is boxed and outlives the thread.
         unsafe { assert_eq!(uv_sem_init(sem.get(), 0), 0) };
+        // SAFETY: as above.
         let t = spawn(move || unsafe { uv_sem_wait(sem.get()) });
+        // SAFETY: `t.tid` is alive: it waits for the post below; `p` is local.
         unsafe {
             let mut p = 99;
-            assert_eq!(uv_thread_getpriority(t, &mut p), 0);
+            assert_eq!(uv_thread_getpriority(t.tid, &mut p), 0);
             // Another thread under SCHED_OTHER: its real-time priority, 0.
             assert_eq!(p, 0);
-            assert_eq!(uv_thread_setpriority(t, UV_THREAD_PRIORITY_LOWEST), 0);
-            assert_eq!(uv_thread_getpriority(t, &mut p), 0);
+            assert_eq!(uv_thread_setpriority(t.tid, UV_THREAD_PRIORITY_LOWEST), 0);
+            assert_eq!(uv_thread_getpriority(t.tid, &mut p), 0);
             assert_eq!(p, libc::sched_get_priority_min(libc::SCHED_OTHER));
             uv_sem_post(sem.get());
         }
         join(t);
         // The calling thread: the nice value (lowering needs no privilege).
-        let t = spawn(|| unsafe {
+        let t = spawn(|| {
             let me = uv_thread_self();
             let mut p = 99;
-            assert_eq!(uv_thread_getpriority(me, &mut p), 0);
-            // LOWEST is nice 4: reaching it lowers the priority (no privilege
-            // needed) unless the test already runs at a lower one.
-            if p <= 4 {
-                assert_eq!(uv_thread_setpriority(me, UV_THREAD_PRIORITY_LOWEST), 0);
-                assert_eq!(uv_thread_getpriority(me, &mut p), 0);
-                assert_eq!(p, 4);
-            } else {
-                eprintln!("SKIPPED thread priorities: the tests run at nice {p}, below LOWEST (4)");
+            // SAFETY: `p` is a local.
+            let get = unsafe { uv_thread_getpriority(me, &mut p) };
+            let before = p;
+            let mut policy = -1;
+            // SAFETY: sched_param is plain data, all-zero valid; `policy` and
+            // `param` are locals the call writes.
+            unsafe {
+                let mut param: libc::sched_param = std::mem::zeroed();
+                libc::pthread_getschedparam(me, &mut policy, &mut param);
             }
+            // Only under SCHED_OTHER is the nice value used. LOWEST is nice
+            // 4: reaching it lowers the priority (no privilege needed) unless
+            // the test already runs at a lower one.
+            let lowered = (get == 0 && policy == libc::SCHED_OTHER && p <= 4).then(|| {
+                // SAFETY: `p` is a local.
+                unsafe {
+                    let set = uv_thread_setpriority(me, UV_THREAD_PRIORITY_LOWEST);
+                    let get = uv_thread_getpriority(me, &mut p);
+                    (set, get, p)
+                }
+            });
+            (get, policy, before, lowered)
         });
-        join(t);
+        let (get, policy, before, lowered) = join(t);
+        assert_eq!(get, 0);
+        match lowered {
+            Some(seen) => assert_eq!(seen, (0, 0, 4)),
+            None if policy != libc::SCHED_OTHER => eprintln!(
+                "SKIPPED thread priorities (nice values): the tests run under scheduling \
+                 policy {policy}, not SCHED_OTHER (e.g. under chrt -i), where the nice value \
+                 is not what uv_thread_getpriority reports"
+            ),
+            None => eprintln!(
+                "SKIPPED thread priorities: the tests run at nice {before}, below LOWEST (4)"
+            ),
+        }
+        // SAFETY: both threads are joined; destroyed once.
         unsafe { uv_sem_destroy(sem.get()) };
         unbox(sem);
     }
@@ -1103,37 +1356,41 @@ mod tests {
             counter: usize,
         }
         let s = boxed::<Shared>();
-        unsafe { assert_eq!(uv_mutex_init(&mut (*s.get()).mutex), 0) };
+        // SAFETY: `s` is boxed and outlives every thread. The mutex is only
+        // ever reached through raw pointers (addr_of_mut!), never a shared
+        // `&mut`, as several threads use it at once.
+        unsafe { assert_eq!(uv_mutex_init(addr_of_mut!((*s.get()).mutex)), 0) };
         let threads: Vec<_> = (0..4)
             .map(|_| {
+                // SAFETY: as above; `counter` is only touched under the mutex.
                 spawn(move || unsafe {
                     let sh = s.get();
                     for _ in 0..20_000 {
-                        uv_mutex_lock(&mut (*sh).mutex);
+                        uv_mutex_lock(addr_of_mut!((*sh).mutex));
                         // A non-atomic read-modify-write: only exclusion
                         // keeps it from losing updates.
-                        let v = std::ptr::read_volatile(&(*sh).counter);
-                        std::ptr::write_volatile(&mut (*sh).counter, v + 1);
-                        uv_mutex_unlock(&mut (*sh).mutex);
+                        let v = std::ptr::read_volatile(addr_of_mut!((*sh).counter));
+                        std::ptr::write_volatile(addr_of_mut!((*sh).counter), v + 1);
+                        uv_mutex_unlock(addr_of_mut!((*sh).mutex));
                     }
                 })
             })
             .collect();
         threads.into_iter().for_each(join);
+        // SAFETY: as above; every thread that counted is joined.
         unsafe {
+            let m = addr_of_mut!((*s.get()).mutex);
             assert_eq!((*s.get()).counter, 80_000);
             // Held by another thread: trylock reports busy.
-            uv_mutex_lock(&mut (*s.get()).mutex);
-            let busy = boxed::<c_int>();
-            join(spawn(move || {
-                *busy.get() = uv_mutex_trylock(&mut (*s.get()).mutex)
+            uv_mutex_lock(m);
+            let busy = join(spawn(move || {
+                uv_mutex_trylock(addr_of_mut!((*s.get()).mutex))
             }));
-            assert_eq!(*busy.get(), UV_EBUSY);
-            uv_mutex_unlock(&mut (*s.get()).mutex);
-            assert_eq!(uv_mutex_trylock(&mut (*s.get()).mutex), 0);
-            uv_mutex_unlock(&mut (*s.get()).mutex);
-            uv_mutex_destroy(&mut (*s.get()).mutex);
-            unbox(busy);
+            assert_eq!(busy, UV_EBUSY);
+            uv_mutex_unlock(m);
+            assert_eq!(uv_mutex_trylock(m), 0);
+            uv_mutex_unlock(m);
+            uv_mutex_destroy(m);
         }
         unbox(s);
     }
@@ -1141,19 +1398,18 @@ mod tests {
     #[test]
     fn mutex_recursive() {
         let m = boxed::<uv_mutex_t>();
+        // SAFETY: `m` is boxed and outlives the thread; null is refused.
         unsafe {
             assert_eq!(uv_mutex_init_recursive(m.get()), 0);
             uv_mutex_lock(m.get());
             uv_mutex_lock(m.get());
             assert_eq!(uv_mutex_trylock(m.get()), 0);
-            let busy = boxed::<c_int>();
-            join(spawn(move || *busy.get() = uv_mutex_trylock(m.get())));
-            assert_eq!(*busy.get(), UV_EBUSY);
+            let busy = join(spawn(move || uv_mutex_trylock(m.get())));
+            assert_eq!(busy, UV_EBUSY);
             uv_mutex_unlock(m.get());
             uv_mutex_unlock(m.get());
             uv_mutex_unlock(m.get());
             uv_mutex_destroy(m.get());
-            unbox(busy);
             assert_eq!(uv_mutex_init(std::ptr::null_mut()), UV_EINVAL);
         }
         unbox(m);
@@ -1162,33 +1418,32 @@ mod tests {
     #[test]
     fn rwlock() {
         let l = boxed::<uv_rwlock_t>();
-        let r = boxed::<[c_int; 2]>();
+        // SAFETY: `l` is boxed and outlives the threads.
         unsafe {
             assert_eq!(uv_rwlock_init(l.get()), 0);
             // Write-held: others can take neither.
             assert_eq!(uv_rwlock_trywrlock(l.get()), 0);
-            join(spawn(move || {
-                *r.get() = [uv_rwlock_tryrdlock(l.get()), uv_rwlock_trywrlock(l.get())]
+            let r = join(spawn(move || {
+                [uv_rwlock_tryrdlock(l.get()), uv_rwlock_trywrlock(l.get())]
             }));
-            assert_eq!(*r.get(), [UV_EBUSY, UV_EBUSY]);
+            assert_eq!(r, [UV_EBUSY, UV_EBUSY]);
             uv_rwlock_wrunlock(l.get());
             // Read-held: others can read but not write.
             uv_rwlock_rdlock(l.get());
-            join(spawn(move || {
+            let r = join(spawn(move || {
                 let rd = uv_rwlock_tryrdlock(l.get());
                 if rd == 0 {
                     uv_rwlock_rdunlock(l.get());
                 }
-                *r.get() = [rd, uv_rwlock_trywrlock(l.get())];
+                [rd, uv_rwlock_trywrlock(l.get())]
             }));
-            assert_eq!(*r.get(), [0, UV_EBUSY]);
+            assert_eq!(r, [0, UV_EBUSY]);
             uv_rwlock_rdunlock(l.get());
             uv_rwlock_wrlock(l.get());
             uv_rwlock_wrunlock(l.get());
             uv_rwlock_destroy(l.get());
         }
         unbox(l);
-        unbox(r);
     }
 
     #[test]
@@ -1199,59 +1454,60 @@ mod tests {
             flag: bool,
         }
         let s = boxed::<Shared>();
+        // SAFETY: `s` is boxed and outlives the threads; the mutex and cond
+        // are reached through raw pointers only, `flag` only under the mutex.
         unsafe {
             let sh = s.get();
-            assert_eq!(uv_mutex_init(&mut (*sh).mutex), 0);
-            assert_eq!(uv_cond_init(&mut (*sh).cond), 0);
+            let (m, c) = (addr_of_mut!((*sh).mutex), addr_of_mut!((*sh).cond));
+            assert_eq!(uv_mutex_init(m), 0);
+            assert_eq!(uv_cond_init(c), 0);
 
-            uv_mutex_lock(&mut (*sh).mutex);
+            uv_mutex_lock(m);
             let start = Instant::now();
-            let r = uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, 100_000_000);
+            let r = uv_cond_timedwait(c, m, 100_000_000);
             assert_eq!(r, UV_ETIMEDOUT);
             assert!(start.elapsed() >= Duration::from_millis(100));
             assert!(start.elapsed() < Duration::from_secs(5));
-            uv_mutex_unlock(&mut (*sh).mutex);
+            uv_mutex_unlock(m);
 
             // Signalled well before the (long) deadline.
-            uv_mutex_lock(&mut (*sh).mutex);
+            uv_mutex_lock(m);
             let t = spawn(move || {
                 let sh = s.get();
-                uv_mutex_lock(&mut (*sh).mutex);
+                uv_mutex_lock(addr_of_mut!((*sh).mutex));
                 (*sh).flag = true;
-                uv_cond_signal(&mut (*sh).cond);
-                uv_mutex_unlock(&mut (*sh).mutex);
+                uv_cond_signal(addr_of_mut!((*sh).cond));
+                uv_mutex_unlock(addr_of_mut!((*sh).mutex));
             });
             let start = Instant::now();
-            while !(*sh).flag {
-                let r = uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, 10_000_000_000);
+            // (`flag` changes under the mutex, which the wait gives up.)
+            while !std::ptr::read_volatile(addr_of_mut!((*sh).flag)) {
+                let r = uv_cond_timedwait(c, m, 10_000_000_000);
                 assert_eq!(r, 0);
             }
             assert!(start.elapsed() < Duration::from_secs(5));
-            uv_mutex_unlock(&mut (*sh).mutex);
+            uv_mutex_unlock(m);
             join(t);
 
             // A timeout so large it would wrap must not expire at once.
-            uv_mutex_lock(&mut (*sh).mutex);
+            uv_mutex_lock(m);
             (*sh).flag = false;
             let t = spawn(move || {
                 let sh = s.get();
                 std::thread::sleep(Duration::from_millis(50));
-                uv_mutex_lock(&mut (*sh).mutex);
+                uv_mutex_lock(addr_of_mut!((*sh).mutex));
                 (*sh).flag = true;
-                uv_cond_broadcast(&mut (*sh).cond);
-                uv_mutex_unlock(&mut (*sh).mutex);
+                uv_cond_broadcast(addr_of_mut!((*sh).cond));
+                uv_mutex_unlock(addr_of_mut!((*sh).mutex));
             });
-            while !(*sh).flag {
-                assert_eq!(
-                    uv_cond_timedwait(&mut (*sh).cond, &mut (*sh).mutex, u64::MAX),
-                    0
-                );
+            while !std::ptr::read_volatile(addr_of_mut!((*sh).flag)) {
+                assert_eq!(uv_cond_timedwait(c, m, u64::MAX), 0);
             }
-            uv_mutex_unlock(&mut (*sh).mutex);
+            uv_mutex_unlock(m);
             join(t);
 
-            uv_cond_destroy(&mut (*sh).cond);
-            uv_mutex_destroy(&mut (*sh).mutex);
+            uv_cond_destroy(c);
+            uv_mutex_destroy(m);
         }
         unbox(s);
     }
@@ -1259,6 +1515,7 @@ mod tests {
     #[test]
     fn semaphore() {
         let sem = boxed::<uv_sem_t>();
+        // SAFETY: `sem` is boxed and outlives the thread.
         unsafe {
             assert_eq!(uv_sem_init(sem.get(), 3), 0);
             uv_sem_wait(sem.get());
@@ -1286,38 +1543,39 @@ mod tests {
         const N: usize = 4;
         const ROUNDS: usize = 5;
         let b = boxed::<uv_barrier_t>();
-        let serial = boxed::<AtomicUsize>();
+        // SAFETY: `b` is boxed and outlives the threads.
         unsafe {
             assert_eq!(uv_barrier_init(b.get(), 0), UV_EINVAL);
             assert_eq!(uv_barrier_init(b.get(), N as c_uint), 0);
         }
         let threads: Vec<_> = (0..N)
             .map(|_| {
+                // SAFETY: as above.
                 spawn(move || unsafe {
-                    for _ in 0..ROUNDS {
-                        let r = uv_barrier_wait(b.get());
-                        assert!(r == 0 || r == 1);
-                        (*serial.get()).fetch_add(r as usize, Ordering::SeqCst);
-                    }
+                    (0..ROUNDS)
+                        .map(|_| uv_barrier_wait(b.get()))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        threads.into_iter().for_each(join);
+        let seen: Vec<c_int> = threads.into_iter().flat_map(join).collect();
+        assert!(seen.iter().all(|&r| r == 0 || r == 1), "{seen:?}");
+        // One serial thread per round.
+        assert_eq!(seen.iter().filter(|&&r| r == 1).count(), ROUNDS);
+        // SAFETY: as above; every waiter is joined.
         unsafe {
-            assert_eq!((*serial.get()).load(Ordering::SeqCst), ROUNDS);
             uv_barrier_destroy(b.get());
             assert_eq!(uv_barrier_init(b.get(), 1), 0);
             assert!(uv_barrier_wait(b.get()) > 0);
             uv_barrier_destroy(b.get());
         }
         unbox(b);
-        unbox(serial);
     }
 
     static ONCE_RUNS: AtomicUsize = AtomicUsize::new(0);
     static mut ONCE_GUARD: uv_once_t = libc::PTHREAD_ONCE_INIT;
 
-    unsafe extern "C" fn once_cb() {
+    extern "C" fn once_cb() {
         std::thread::sleep(Duration::from_millis(10));
         ONCE_RUNS.fetch_add(1, Ordering::SeqCst);
     }
@@ -1326,21 +1584,26 @@ mod tests {
     fn once() {
         let threads: Vec<_> = (0..4)
             .map(|_| {
+                // SAFETY: ONCE_GUARD is only ever used by pthread_once, which
+                // synchronises its users.
                 spawn(|| unsafe {
-                    uv_once(std::ptr::addr_of_mut!(ONCE_GUARD), Some(once_cb));
+                    uv_once(addr_of_mut!(ONCE_GUARD), Some(once_cb));
                     // Nobody returns before the one run has finished.
-                    assert_eq!(ONCE_RUNS.load(Ordering::SeqCst), 1);
+                    ONCE_RUNS.load(Ordering::SeqCst)
                 })
             })
             .collect();
-        threads.into_iter().for_each(join);
-        unsafe { uv_once(std::ptr::addr_of_mut!(ONCE_GUARD), Some(once_cb)) };
+        let seen: Vec<usize> = threads.into_iter().map(join).collect();
+        assert_eq!(seen, [1; 4]);
+        // SAFETY: as above.
+        unsafe { uv_once(addr_of_mut!(ONCE_GUARD), Some(once_cb)) };
         assert_eq!(ONCE_RUNS.load(Ordering::SeqCst), 1);
     }
 
     #[test]
     fn keys() {
         let key = boxed::<uv_key_t>();
+        // SAFETY: `key` is boxed and outlives the threads.
         unsafe {
             assert_eq!(uv_key_create(key.get()), 0);
             assert!(uv_key_get(key.get()).is_null());
@@ -1349,16 +1612,18 @@ mod tests {
             let threads: Vec<_> = (1..=2usize)
                 .map(|i| {
                     spawn(move || {
-                        assert!(uv_key_get(key.get()).is_null());
+                        let at_start = uv_key_get(key.get()) as usize;
                         uv_key_set(key.get(), i as *mut c_void);
                         std::thread::sleep(Duration::from_millis(10));
-                        assert_eq!(uv_key_get(key.get()) as usize, i);
+                        let after_set = uv_key_get(key.get()) as usize;
                         uv_key_set(key.get(), std::ptr::null_mut());
-                        assert!(uv_key_get(key.get()).is_null());
+                        (at_start, after_set, uv_key_get(key.get()) as usize)
                     })
                 })
                 .collect();
-            threads.into_iter().for_each(join);
+            let seen: Vec<_> = threads.into_iter().map(join).collect();
+            // Each thread starts with its own NULL, keeps its own value.
+            assert_eq!(seen, [(0, 1, 0), (0, 2, 0)]);
             assert_eq!(uv_key_get(key.get()) as usize, 7);
             uv_key_delete(key.get());
         }

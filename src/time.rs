@@ -1,7 +1,10 @@
 //! Clocks: uv_hrtime, uv_clock_gettime, uv_gettimeofday, uv_sleep, and the
 //! coarse millisecond clock the loop keeps in `loop->time`.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
+use crate::sys::errno;
 use libc::{c_int, c_uint};
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -13,6 +16,8 @@ fn clock_ns(id: libc::clockid_t) -> u64 {
         tv_sec: 0,
         tv_nsec: 0,
     };
+    // SAFETY: `ts` is a local timespec the call writes; a bad `id` only
+    // fails (and leaves zero), it cannot write elsewhere.
     unsafe { libc::clock_gettime(id, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
@@ -28,6 +33,7 @@ pub fn fast_ns() -> u64 {
             tv_sec: 0,
             tv_nsec: 0,
         };
+        // SAFETY: `res` is a local timespec the call writes.
         let coarse = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut res) } == 0
             && res.tv_sec == 0
             && res.tv_nsec <= 1_000_000;
@@ -60,11 +66,16 @@ pub unsafe extern "C" fn uv_clock_gettime(clock_id: c_int, ts: *mut uv_timespec6
         tv_sec: 0,
         tv_nsec: 0,
     };
-    if libc::clock_gettime(id, &mut t) != 0 {
-        return -*libc::__errno_location();
+    // SAFETY: `t` is a local timespec the call writes.
+    if unsafe { libc::clock_gettime(id, &mut t) } != 0 {
+        return -errno();
     }
-    (*ts).tv_sec = t.tv_sec;
-    (*ts).tv_nsec = t.tv_nsec as i32;
+    // SAFETY: `ts` is non-null (checked above) and, by uv.h's contract for
+    // uv_clock_gettime, points to a writable uv_timespec64_t.
+    unsafe {
+        (*ts).tv_sec = t.tv_sec;
+        (*ts).tv_nsec = t.tv_nsec as i32;
+    }
     0
 }
 
@@ -77,11 +88,16 @@ pub unsafe extern "C" fn uv_gettimeofday(tv: *mut uv_timeval64_t) -> c_int {
         tv_sec: 0,
         tv_usec: 0,
     };
-    if libc::gettimeofday(&mut t, std::ptr::null_mut()) != 0 {
-        return -*libc::__errno_location();
+    // SAFETY: `t` is a local timeval the call writes; no timezone asked.
+    if unsafe { libc::gettimeofday(&mut t, std::ptr::null_mut()) } != 0 {
+        return -errno();
     }
-    (*tv).tv_sec = t.tv_sec;
-    (*tv).tv_usec = t.tv_usec as i32;
+    // SAFETY: `tv` is non-null (checked above) and, by uv.h's contract for
+    // uv_gettimeofday, points to a writable uv_timeval64_t.
+    unsafe {
+        (*tv).tv_sec = t.tv_sec;
+        (*tv).tv_usec = t.tv_usec as i32;
+    }
     0
 }
 
@@ -95,9 +111,10 @@ pub extern "C" fn uv_sleep(msec: c_uint) {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    while unsafe { libc::nanosleep(&req, &mut rem) } == -1
-        && unsafe { *libc::__errno_location() } == libc::EINTR
-    {
+    // The retry goes on with the time left (`rem`), so it is not a plain
+    // retry_eintr.
+    // SAFETY: `req` and `rem` are locals; nanosleep reads one, writes the other.
+    while unsafe { libc::nanosleep(&req, &mut rem) } == -1 && errno() == libc::EINTR {
         req = rem;
     }
 }

@@ -5,6 +5,8 @@
 //! not, survives a round trip. The decoder follows libuv's: it accepts what
 //! libuv accepts (including its leniency towards some overlong forms) so that
 //! lengths agree with what callers computed against libuv.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::{c_char, c_int, size_t, ssize_t};
 
@@ -12,8 +14,12 @@ use libc::{c_char, c_int, size_t, ssize_t};
 /// last byte it examined (the caller steps past it), and returns None for
 /// an invalid sequence. Never reads past a NUL: a NUL is never a valid
 /// continuation byte, so decoding stops on it.
+///
+/// # Safety
+/// `s` is a NUL-terminated string and `*pos` at most the index of its NUL.
 unsafe fn decode1(s: *const u8, pos: &mut usize) -> Option<u32> {
-    let b1 = *s.add(*pos);
+    // SAFETY: the contract: `*pos` is inside the string.
+    let b1 = unsafe { *s.add(*pos) };
     if b1 <= 0x7f {
         return Some(u32::from(b1));
     }
@@ -29,7 +35,9 @@ unsafe fn decode1(s: *const u8, pos: &mut usize) -> Option<u32> {
     let mut cp = u32::from(b1);
     for _ in 0..extra {
         *pos += 1;
-        let b = *s.add(*pos);
+        // SAFETY: the previous byte was not NUL (a lead or continuation
+        // byte), so the string goes on at least to this one.
+        let b = unsafe { *s.add(*pos) };
         if b & 0xc0 != 0x80 {
             return None;
         }
@@ -45,14 +53,20 @@ unsafe fn decode1(s: *const u8, pos: &mut usize) -> Option<u32> {
 
 /// Visits every code point of a NUL-terminated WTF-8 string, the final NUL
 /// included; `f` gets None for an invalid sequence and returns false to stop.
+///
+/// # Safety
+/// `s` is a NUL-terminated string.
 unsafe fn walk_wtf8(s: *const u8, mut f: impl FnMut(Option<u32>) -> bool) {
     let mut pos = 0usize;
     loop {
-        let cp = decode1(s, &mut pos);
+        // SAFETY: `pos` is 0 or one past a byte that was not NUL, so it is at
+        // most the index of the NUL; decode1 leaves it on a byte it read.
+        let cp = unsafe { decode1(s, &mut pos) };
         if !f(cp) {
             return;
         }
-        if *s.add(pos) == 0 {
+        // SAFETY: `pos` is on a byte decode1 examined, inside the string.
+        if unsafe { *s.add(pos) } == 0 {
             return;
         }
         pos += 1;
@@ -68,16 +82,19 @@ pub unsafe extern "C" fn uv_wtf8_length_as_utf16(wtf8: *const c_char) -> ssize_t
     }
     let mut len: ssize_t = 0;
     let mut valid = true;
-    walk_wtf8(wtf8 as *const u8, |cp| match cp {
-        Some(c) => {
-            len += if c > 0xffff { 2 } else { 1 };
-            true
-        }
-        None => {
-            valid = false;
-            false
-        }
-    });
+    // SAFETY: uv.h's contract: `wtf8` is a NUL-terminated string.
+    unsafe {
+        walk_wtf8(wtf8 as *const u8, |cp| match cp {
+            Some(c) => {
+                len += if c > 0xffff { 2 } else { 1 };
+                true
+            }
+            None => {
+                valid = false;
+                false
+            }
+        })
+    };
     if valid {
         len
     } else {
@@ -96,30 +113,39 @@ pub unsafe extern "C" fn uv_wtf8_to_utf16(wtf8: *const c_char, utf16: *mut u16, 
     }
     let mut out = 0usize;
     let mut complete = true;
-    walk_wtf8(wtf8 as *const u8, |cp| {
-        let c = cp.unwrap_or(0xfffd);
+    let mut put = |c: u32| {
         if c > 0xffff {
             if out + 2 > utf16_len {
-                complete = false;
                 return false;
             }
             let v = c - 0x1_0000;
-            *utf16.add(out) = 0xd800 + (v >> 10) as u16;
-            *utf16.add(out + 1) = 0xdc00 + (v & 0x3ff) as u16;
+            // SAFETY: out + 2 <= utf16_len, the caller's buffer size (uv.h).
+            unsafe {
+                *utf16.add(out) = 0xd800 + (v >> 10) as u16;
+                *utf16.add(out + 1) = 0xdc00 + (v & 0x3ff) as u16;
+            }
             out += 2;
         } else {
             if out >= utf16_len {
-                complete = false;
                 return false;
             }
-            *utf16.add(out) = c as u16;
+            // SAFETY: out < utf16_len, the caller's buffer size (uv.h).
+            unsafe { *utf16.add(out) = c as u16 };
             out += 1;
         }
         true
-    });
+    };
+    // SAFETY: uv.h's contract: `wtf8` is a NUL-terminated string.
+    unsafe {
+        walk_wtf8(wtf8 as *const u8, |cp| {
+            complete = put(cp.unwrap_or(0xfffd));
+            complete
+        })
+    };
     if !complete {
         // Too small a buffer: keep the result terminated.
-        *utf16.add(utf16_len - 1) = 0;
+        // SAFETY: utf16_len >= 1 (checked above): the last unit of the buffer.
+        unsafe { *utf16.add(utf16_len - 1) = 0 };
     }
 }
 
@@ -133,11 +159,18 @@ struct Utf16Reader {
 }
 
 impl Utf16Reader {
+    /// The next code point, None at the end.
+    ///
+    /// # Safety
+    /// `p` is null, or points to `len` readable units (`len` >= 0), or to
+    /// readable units up to a NUL (`len` < 0): true of what uv.h's callers
+    /// pass, and kept by `next` as it advances.
     unsafe fn next(&mut self) -> Option<u32> {
         if self.len == 0 || self.p.is_null() {
             return None;
         }
-        let u = *self.p;
+        // SAFETY: the contract: at least one unit is left (len != 0).
+        let u = unsafe { *self.p };
         if self.len < 0 && u == 0 {
             return None;
         }
@@ -145,22 +178,30 @@ impl Utf16Reader {
         let mut cp = u32::from(u);
         // With a negative length the next unit exists: u is not NUL.
         if (0xd800..=0xdbff).contains(&u) && self.len != 1 {
-            let next = *self.p.add(1);
+            // SAFETY: len >= 2, or len < 0 and `u` is not the NUL.
+            let next = unsafe { *self.p.add(1) };
             if (0xdc00..=0xdfff).contains(&next) {
                 cp = 0x1_0000 + ((cp - 0xd800) << 10) + (u32::from(next) - 0xdc00);
                 units = 2;
             }
         }
-        self.p = self.p.add(units);
+        // SAFETY: the `units` units just read are inside the string, so the
+        // result is at most one past its end.
+        self.p = unsafe { self.p.add(units) };
         if self.len > 0 {
             self.len -= units as isize;
         }
         Some(cp)
     }
 
+    /// Bytes of WTF-8 the rest converts to; `self` is a copy, left unmoved.
+    ///
+    /// # Safety
+    /// As `next`.
     unsafe fn wtf8_len(mut self) -> usize {
         let mut n = 0usize;
-        while let Some(cp) = self.next() {
+        // SAFETY: the contract, passed on.
+        while let Some(cp) = unsafe { self.next() } {
             n += encoded_len(cp);
         }
         n
@@ -203,11 +244,13 @@ fn encode(cp: u32, out: &mut [u8; 4]) -> usize {
 /// Bytes of WTF-8 (NUL not included) that `utf16` converts to.
 #[no_mangle]
 pub unsafe extern "C" fn uv_utf16_length_as_wtf8(utf16: *const u16, utf16_len: ssize_t) -> size_t {
-    Utf16Reader {
+    let reader = Utf16Reader {
         p: utf16,
         len: utf16_len,
-    }
-    .wtf8_len()
+    };
+    // SAFETY: uv.h's contract: `utf16` holds `utf16_len` units, or is
+    // NUL-terminated when `utf16_len` is negative.
+    unsafe { reader.wtf8_len() }
 }
 
 /// Converts UTF-16 to WTF-8.
@@ -230,53 +273,67 @@ pub unsafe extern "C" fn uv_utf16_to_wtf8(
         p: utf16,
         len: utf16_len,
     };
-    let (target, cap) = if wtf8_ptr.is_null() || (*wtf8_ptr).is_null() {
-        let need = reader.wtf8_len();
-        if !wtf8_len_ptr.is_null() {
-            *wtf8_len_ptr = need;
+    // SAFETY: uv.h's contract: `utf16` is as uv_utf16_length_as_wtf8
+    // takes it; `wtf8_ptr` and `wtf8_len_ptr`, where non-null, are writable,
+    // and a non-null `*wtf8_ptr` has room for `*wtf8_len_ptr` bytes plus a NUL.
+    let (target, cap) = unsafe {
+        if wtf8_ptr.is_null() || (*wtf8_ptr).is_null() {
+            let need = reader.wtf8_len();
+            if !wtf8_len_ptr.is_null() {
+                *wtf8_len_ptr = need;
+            }
+            if wtf8_ptr.is_null() {
+                return 0;
+            }
+            let size = match need.checked_add(1) {
+                Some(s) => s,
+                None => return -libc::ENOMEM,
+            };
+            let p = crate::alloc::malloc(size) as *mut u8;
+            if p.is_null() {
+                return -libc::ENOMEM;
+            }
+            *wtf8_ptr = p as *mut c_char;
+            (p, need)
+        } else {
+            if wtf8_len_ptr.is_null() {
+                return -libc::EINVAL;
+            }
+            (*wtf8_ptr as *mut u8, *wtf8_len_ptr)
         }
-        if wtf8_ptr.is_null() {
-            return 0;
-        }
-        let size = match need.checked_add(1) {
-            Some(s) => s,
-            None => return -libc::ENOMEM,
-        };
-        let p = crate::alloc::malloc(size) as *mut u8;
-        if p.is_null() {
-            return -libc::ENOMEM;
-        }
-        *wtf8_ptr = p as *mut c_char;
-        (p, need)
-    } else {
-        if wtf8_len_ptr.is_null() {
-            return -libc::EINVAL;
-        }
-        (*wtf8_ptr as *mut u8, *wtf8_len_ptr)
     };
 
+    // From here `target` has cap + 1 writable bytes, and used <= cap.
     let mut used = 0usize;
     let mut truncated = false;
     let mut bytes = [0u8; 4];
     loop {
         let before = reader;
-        let Some(cp) = reader.next() else { break };
+        // SAFETY: uv.h's contract on `utf16`, as above.
+        let Some(cp) = (unsafe { reader.next() }) else {
+            break;
+        };
         let n = encode(cp, &mut bytes);
         if n > cap - used {
             // As libuv: the code point that does not fit is written as far as it
             // fits (its leading bytes), so the buffer is full up to `cap`.
             let part = cap - used;
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), target.add(used), part);
-            *target.add(cap) = 0;
+            // SAFETY: used + part == cap, and byte `cap` is the NUL's room.
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), target.add(used), part);
+                *target.add(cap) = 0;
+            }
             reader = before;
             truncated = true;
             break;
         }
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), target.add(used), n);
+        // SAFETY: used + n <= cap: inside the buffer.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), target.add(used), n) };
         used += n;
     }
     if !truncated {
-        *target.add(used) = 0;
+        // SAFETY: used <= cap, and the buffer has cap + 1 bytes.
+        unsafe { *target.add(used) = 0 };
     }
 
     if truncated {
@@ -285,12 +342,14 @@ pub unsafe extern "C" fn uv_utf16_to_wtf8(
         // not even the first code point fit, against its docs ("the length of
         // the required wtf8_ptr to contain the whole result"): compat/diff/README.md.
         if !wtf8_len_ptr.is_null() {
-            *wtf8_len_ptr = used + reader.wtf8_len();
+            // SAFETY: uv.h's contract on `utf16` and `wtf8_len_ptr`, as above.
+            unsafe { *wtf8_len_ptr = used + reader.wtf8_len() };
         }
         return -libc::ENOBUFS;
     }
     if !wtf8_len_ptr.is_null() {
-        *wtf8_len_ptr = used;
+        // SAFETY: uv.h's contract: a non-null `wtf8_len_ptr` is writable.
+        unsafe { *wtf8_len_ptr = used };
     }
     0
 }
@@ -303,11 +362,13 @@ mod tests {
 
     fn to_utf16(s: &[u8]) -> Option<Vec<u16>> {
         let c = CString::new(s).unwrap();
+        // SAFETY: `c` is NUL-terminated.
         let n = unsafe { uv_wtf8_length_as_utf16(c.as_ptr()) };
         if n < 0 {
             return None;
         }
         let mut v = vec![0xaaaau16; n as usize];
+        // SAFETY: `c` is NUL-terminated; `v` has the length passed.
         unsafe { uv_wtf8_to_utf16(c.as_ptr(), v.as_mut_ptr(), v.len()) };
         Some(v)
     }
@@ -315,10 +376,14 @@ mod tests {
     fn to_wtf8(units: &[u16]) -> Vec<u8> {
         let mut p: *mut c_char = std::ptr::null_mut();
         let mut len: size_t = 0;
+        // SAFETY: `units` has the length passed; `p` is null, so the result
+        // is allocated and `p`, `len` set.
         let r =
             unsafe { uv_utf16_to_wtf8(units.as_ptr(), units.len() as ssize_t, &mut p, &mut len) };
         assert_eq!(r, 0);
+        // SAFETY: on success `p` holds `len` bytes and a NUL.
         let v = unsafe { std::slice::from_raw_parts(p as *const u8, len + 1) }.to_vec();
+        // SAFETY: `p` came from crate::alloc and is freed once.
         unsafe { crate::alloc::free(p as *mut c_void) };
         assert_eq!(v[len], 0);
         v[..len].to_vec()
@@ -349,6 +414,7 @@ mod tests {
         ] {
             let c = CString::new(bad).unwrap();
             assert_eq!(
+                // SAFETY: `c` is NUL-terminated.
                 unsafe { uv_wtf8_length_as_utf16(c.as_ptr()) },
                 -1,
                 "{bad:?}"
@@ -373,6 +439,8 @@ mod tests {
         let mut p: *mut c_char = std::ptr::null_mut();
         let mut len = 0;
         let pair = [0xd83du16, 0xde00];
+        // SAFETY: `pair` holds the 1 unit read; `p`, `len` are locals and the
+        // allocated result is freed once.
         unsafe {
             assert_eq!(uv_utf16_length_as_wtf8(pair.as_ptr(), 1), 3);
             assert_eq!(uv_utf16_to_wtf8(pair.as_ptr(), 1, &mut p, &mut len), 0);
@@ -384,6 +452,7 @@ mod tests {
     #[test]
     fn nul_terminated_and_explicit_lengths() {
         let s: Vec<u16> = "héllo €𝄞\0tail".encode_utf16().collect();
+        // SAFETY: `s` is NUL-terminated and of the lengths passed.
         unsafe {
             let nul_len = uv_utf16_length_as_wtf8(s.as_ptr(), -1);
             assert_eq!(nul_len, "héllo €𝄞".len());
@@ -405,6 +474,8 @@ mod tests {
     #[test]
     fn caller_buffer_and_enobufs() {
         let s: Vec<u16> = "aé€𝄞z\0".encode_utf16().collect(); // 1+2+3+4+1 = 11 bytes
+                                                              // SAFETY: `s` is NUL-terminated; each `buf` has 16 bytes, more than
+                                                              // every `len` passed plus its NUL.
         unsafe {
             let mut buf = [0x55u8; 16];
             let mut p = buf.as_mut_ptr() as *mut c_char;
@@ -458,8 +529,10 @@ mod tests {
     fn wtf8_to_utf16_never_overflows() {
         let c = CString::new("a𝄞b").unwrap();
         let mut v = [0x7777u16; 6];
+        // SAFETY: `c` is NUL-terminated; `v` has 6 units, more than passed.
         unsafe { uv_wtf8_to_utf16(c.as_ptr(), v.as_mut_ptr(), 2) };
         assert_eq!(&v[..3], &[0x61, 0, 0x7777]);
+        // SAFETY: as above.
         unsafe { uv_wtf8_to_utf16(c.as_ptr(), v.as_mut_ptr(), 5) };
         assert_eq!(&v[..6], &[0x61, 0xd834, 0xdd1e, 0x62, 0, 0x7777]);
     }
@@ -480,6 +553,7 @@ mod tests {
             }
             seed = seed.wrapping_add(1);
             let w = to_wtf8(&units);
+            // SAFETY: `units` has the length passed.
             let n = unsafe { uv_utf16_length_as_wtf8(units.as_ptr(), units.len() as ssize_t) };
             assert_eq!(n, w.len());
             let back = to_utf16(&w).unwrap();

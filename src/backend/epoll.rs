@@ -1,6 +1,8 @@
 //! Raw epoll. mio would hide the level-triggered, one-fd-one-registration
 //! model libuv's uv__io_t relies on (and the sigmask of epoll_pwait), so the
 //! few calls are wrapped here directly.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::sys::errno;
 use libc::c_int;
@@ -11,6 +13,7 @@ pub struct Epoll {
 
 impl Epoll {
     pub fn new() -> Result<Epoll, c_int> {
+        // SAFETY: no pointers; the new descriptor is owned by the Epoll.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
             return Err(-errno());
@@ -20,6 +23,8 @@ impl Epoll {
 
     fn ctl(&self, op: c_int, fd: c_int, events: u32, token: u64) -> Result<(), c_int> {
         let mut ev = libc::epoll_event { events, u64: token };
+        // SAFETY: `ev` is a local epoll_event the call reads; bad
+        // descriptors only fail.
         if unsafe { libc::epoll_ctl(self.fd, op, fd, &mut ev) } < 0 {
             return Err(-errno());
         }
@@ -64,6 +69,9 @@ impl Epoll {
         timeout: c_int,
         block_sigprof: bool,
     ) -> Result<usize, c_int> {
+        // SAFETY: the kernel writes at most `events.len()` entries into the
+        // borrowed slice; `set` is a local sigset, initialised by
+        // sigemptyset before use.
         let n = unsafe {
             if block_sigprof {
                 let mut set: libc::sigset_t = std::mem::zeroed();
@@ -89,6 +97,7 @@ impl Epoll {
 
 impl Drop for Epoll {
     fn drop(&mut self) {
+        // SAFETY: the Epoll owns `fd`, closed once, here.
         unsafe { libc::close(self.fd) };
     }
 }

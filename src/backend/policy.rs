@@ -11,6 +11,8 @@
 //!    UV_USE_IO_URING=1: io_uring on any kernel that grants a ring.
 //! 4. A ring that cannot be set up (seccomp, ENOSYS, ENOMEM, missing
 //!    features) means epoll, quietly (the loop records why).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum BackendKind {
@@ -85,19 +87,25 @@ fn has_cap_sys_admin() -> bool {
         pid: 0,
     };
     let mut data = [Data::default(); 2];
+    // SAFETY: version 3 of capget reads `hdr` and writes two Data structs,
+    // both repr(C) locals of the kernel's layout.
     let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
     r == 0 && data[0].effective & (1 << 21) != 0 // CAP_SYS_ADMIN
 }
 
 fn in_group(gid: libc::gid_t) -> bool {
+    // SAFETY: no arguments, cannot fail.
     if unsafe { libc::getegid() } == gid {
         return true;
     }
+    // SAFETY: a size of 0 asks for the count only; nothing is written.
     let n = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
     if n <= 0 {
         return false;
     }
     let mut groups = vec![0 as libc::gid_t; n as usize];
+    // SAFETY: `groups` has room for the `n` entries the call may write (more
+    // groups meanwhile make it fail with EINVAL, not overflow).
     let n = unsafe { libc::getgroups(n, groups.as_mut_ptr()) };
     n > 0 && groups[..n as usize].contains(&gid)
 }
@@ -162,6 +170,8 @@ impl BackendKind {
 
 /// The ring could not be set up: the loop falls back to epoll.
 pub fn setup_failed(err: libc::c_int) -> Choice {
+    // SAFETY: uv_err_name returns a static or interned (never freed)
+    // NUL-terminated string for any code.
     let name = unsafe { std::ffi::CStr::from_ptr(crate::error::uv_err_name(err)) };
     epoll(format!(
         "io_uring setup failed ({}): falling back to epoll",

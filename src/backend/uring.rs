@@ -15,6 +15,8 @@
 //! process) is reported after reaping, and the caller retries with the time
 //! left; completions that overflowed the CQ are flushed, never dropped; no
 //! request is marked IOSQE_ASYNC.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use io_uring::{opcode, squeue, types, IoUring};
 use libc::c_int;
@@ -84,6 +86,9 @@ struct Creds {
 
 fn current_creds() -> Creds {
     let mut c = Creds::default();
+    // SAFETY: the get*id calls write the three locals they are given; the
+    // second getgroups writes at most `n` entries into a Vec of `n` (more
+    // groups meanwhile make it fail, and -1 truncates to nothing).
     unsafe {
         libc::getresuid(&mut c.uids[0], &mut c.uids[1], &mut c.uids[2]);
         libc::getresgid(&mut c.gids[0], &mut c.gids[1], &mut c.gids[2]);
@@ -95,6 +100,20 @@ fn current_creds() -> Creds {
         }
     }
     c
+}
+
+/// The pause before retrying a submission that failed `failures` times
+/// before: a yield first, then sleeps doubling from 50 µs to at most 1 ms.
+fn submit_backoff(failures: u32) {
+    match submit_backoff_delay(failures) {
+        None => std::thread::yield_now(),
+        Some(d) => std::thread::sleep(d),
+    }
+}
+
+/// `submit_backoff`'s sleep; None for the yield.
+fn submit_backoff_delay(failures: u32) -> Option<std::time::Duration> {
+    (failures > 0).then(|| std::time::Duration::from_micros((25u64 << failures.min(6)).min(1000)))
 }
 
 fn os_err(e: std::io::Error) -> c_int {
@@ -277,20 +296,39 @@ impl Ring {
 
     /// Puts an entry in the submission queue, submitting to make room.
     fn push(&mut self, sqe: &squeue::Entry) {
+        let mut failures = 0u32;
         loop {
-            // SAFETY: every entry points only at memory that outlives its
-            // completion: the request (and the buffers, paths and statx
-            // space it owns until its callback) for operations, the ring's
-            // own `timeout_ts` for a timeout, nothing for polls and removals.
+            // SAFETY: every entry points only at memory that stays valid for
+            // as long as the kernel may use it. File operations (push_op,
+            // from fs/uring.rs): their request's buffers, iovec array, paths
+            // and statx space, all kept until the request's callback, which
+            // comes after the completion. A no-op (an answer from the stat
+            // cache), a poll of the epoll fd and a poll removal: no memory.
+            // A timeout: the ring's own `timeout_ts`, read by the kernel when
+            // the entry is submitted, which happens within the same `&mut
+            // self` call (enter_without_ext_arg), so it can neither move nor
+            // be freed before.
             if unsafe { self.ring.submission().push(sqe) }.is_ok() {
                 return;
             }
             if let Err(e) = self.ring.submit() {
-                if e.raw_os_error() == Some(libc::EBUSY) {
-                    // The CQ is full and its overflow not yet flushed: take
-                    // completions off it (delivered with the next reap).
-                    let cq = self.ring.completion();
-                    self.backlog.extend(cq.map(|c| (c.user_data(), c.result())));
+                match e.raw_os_error() {
+                    Some(libc::EBUSY) => {
+                        // The CQ is full and its overflow not yet flushed: take
+                        // completions off it (delivered with the next reap).
+                        let cq = self.ring.completion();
+                        self.backlog.extend(cq.map(|c| (c.user_data(), c.result())));
+                    }
+                    // A signal cut io_uring_enter short: nothing is wrong, so
+                    // again at once.
+                    Some(libc::EINTR) => {}
+                    // EAGAIN, ENOMEM (the kernel short of memory) and the like
+                    // do not clear by retrying at once: that only spins the
+                    // loop thread at full speed. Give the kernel time instead.
+                    _ => {
+                        submit_backoff(failures);
+                        failures = failures.saturating_add(1);
+                    }
                 }
             }
         }
@@ -350,7 +388,9 @@ impl Ring {
         let r = if timeout == 0 {
             self.ring.submit()
         } else if self.ext_arg {
+            // SAFETY: sigset_t is plain data; all-zero is a valid value.
             let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+            // SAFETY: `set` is a local sigset the calls write.
             unsafe {
                 libc::sigemptyset(&mut set);
                 libc::sigaddset(&mut set, libc::SIGPROF);
@@ -461,5 +501,21 @@ impl Ring {
         }
         // A removed poll's late completion, a removal, a timeout entry.
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn submit_backoff_yields_then_sleeps_up_to_1ms() {
+        let us = |n| submit_backoff_delay(n).map(|d: Duration| d.as_micros());
+        assert_eq!(us(0), None);
+        assert_eq!(
+            [1, 2, 3, 4, 5, 6, 7, 1000, u32::MAX].map(us),
+            [50, 100, 200, 400, 800, 1000, 1000, 1000, 1000].map(Some)
+        );
     }
 }
