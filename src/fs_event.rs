@@ -22,9 +22,10 @@ pub type uv_fs_event_cb = unsafe extern "C" fn(*mut uv_fs_event_t, *const c_char
 struct WatchList {
     /// Queue of uv_fs_event_t::watchers nodes.
     handles: uv__queue,
-    /// Set while callbacks run, so that a stop from a callback does not
-    /// free the list being walked.
-    iterating: bool,
+    /// How many `deliver` calls are walking the list (more than one when a
+    /// callback runs a nested uv_run), so that a stop from a callback does
+    /// not free the list being walked.
+    iterating: c_uint,
     path: CString,
     wd: c_int,
 }
@@ -51,7 +52,7 @@ unsafe fn cb_of(h: *const uv_fs_event_t) -> Option<uv_fs_event_cb> {
 
 /// Drops the list (and the kernel's watch) once no handle uses it.
 unsafe fn maybe_free(loop_: *mut uv_loop_t, w: *mut WatchList) {
-    if (*w).iterating || !queue::is_empty(&(*w).handles) {
+    if (*w).iterating != 0 || !queue::is_empty(&(*w).handles) {
         return;
     }
     (*watches(loop_)).remove(&(*w).wd);
@@ -84,14 +85,14 @@ fn basename(path: &CStr) -> *const c_char {
 /// Calls every handle on `w` with one event. Each handle is moved back to
 /// the list before its callback, which may stop (or start) any handle.
 unsafe fn deliver(loop_: *mut uv_loop_t, w: *mut WatchList, name: *const c_char, events: c_int) {
-    (*w).iterating = true;
+    (*w).iterating += 1;
     queue::for_each_requeued(&mut (*w).handles, |q| {
         let h = crate::container_of!(q, uv_fs_event_t, watchers);
         if let Some(cb) = cb_of(h) {
             cb(h, name, events, 0);
         }
     });
-    (*w).iterating = false;
+    (*w).iterating -= 1;
     maybe_free(loop_, w);
 }
 
@@ -197,7 +198,7 @@ pub unsafe extern "C" fn uv_fs_event_start(
                 next: std::ptr::null_mut(),
                 prev: std::ptr::null_mut(),
             },
-            iterating: false,
+            iterating: 0,
             path: CStr::from_ptr(path).to_owned(),
             wd,
         }));
@@ -314,4 +315,89 @@ pub unsafe fn loop_fork(loop_: *mut uv_loop_t) -> c_int {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handle::uv_close;
+    use crate::loop_::{uv_loop_close, uv_loop_init, uv_run, UV_RUN_NOWAIT};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static A_CALLS: AtomicUsize = AtomicUsize::new(0);
+    static B_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Appends one byte to the watched file: one IN_MODIFY.
+    fn touch(path: &CStr) {
+        use std::io::Write;
+        let p = std::path::Path::new(std::ffi::OsStr::new(path.to_str().unwrap()));
+        let mut f = std::fs::OpenOptions::new().append(true).open(p).unwrap();
+        f.write_all(b"x").unwrap();
+    }
+
+    /// The first handle stops itself, touches the file and runs the loop
+    /// once more from inside its callback: the nested delivery on the same
+    /// list finds it empty while the outer one still holds `b`.
+    unsafe extern "C" fn cb_a(h: *mut uv_fs_event_t, _: *const c_char, _: c_int, _: c_int) {
+        A_CALLS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: `h` is the test's live handle; its data is the watched
+        // path (a CString the test keeps alive); the loop is live.
+        unsafe {
+            uv_fs_event_stop(h);
+            touch(CStr::from_ptr((*h).h.data as *const c_char));
+            uv_run((*h).h.loop_, UV_RUN_NOWAIT);
+        }
+    }
+
+    unsafe extern "C" fn cb_b(_: *mut uv_fs_event_t, _: *const c_char, _: c_int, _: c_int) {
+        B_CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn nested_run_keeps_the_list_of_a_waiting_handle() {
+        let dir = std::env::temp_dir().join(format!("uvring-fs-event-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("watched");
+        std::fs::write(&file, b"").unwrap();
+        let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: the loop and handles are boxed and outlive every use (the
+        // handles are closed and the loop closed before they drop); `path`
+        // outlives the handles that point at it.
+        unsafe {
+            let lp = Box::into_raw(Box::new(std::mem::MaybeUninit::<uv_loop_t>::zeroed()))
+                as *mut uv_loop_t;
+            assert_eq!(uv_loop_init(lp), 0);
+            let a = Box::into_raw(Box::new(std::mem::zeroed::<uv_fs_event_t>()));
+            let b = Box::into_raw(Box::new(std::mem::zeroed::<uv_fs_event_t>()));
+            for (h, cb) in [(a, cb_a as uv_fs_event_cb), (b, cb_b as uv_fs_event_cb)] {
+                assert_eq!(uv_fs_event_init(lp, h), 0);
+                (*h).h.data = path.as_ptr() as *mut c_void;
+                assert_eq!(uv_fs_event_start(h, Some(cb), path.as_ptr(), 0), 0);
+            }
+            touch(&path);
+            uv_run(lp, UV_RUN_NOWAIT);
+            assert_eq!(A_CALLS.load(Ordering::SeqCst), 1);
+            assert!(B_CALLS.load(Ordering::SeqCst) >= 1);
+            // `b` is still watching: its list and the kernel's watch remain.
+            assert!(handle::is_active(b as *const uv_handle_t));
+            assert!(!find(lp, (*b).wd).is_null(), "b's watch list was freed");
+            let before = B_CALLS.load(Ordering::SeqCst);
+            touch(&path);
+            uv_run(lp, UV_RUN_NOWAIT);
+            assert!(
+                B_CALLS.load(Ordering::SeqCst) > before,
+                "b no longer notified"
+            );
+
+            uv_close(a as *mut uv_handle_t, None);
+            uv_close(b as *mut uv_handle_t, None);
+            uv_run(lp, UV_RUN_NOWAIT);
+            assert_eq!(uv_loop_close(lp), 0);
+            drop(Box::from_raw(a));
+            drop(Box::from_raw(b));
+            drop(Box::from_raw(lp as *mut std::mem::MaybeUninit<uv_loop_t>));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
