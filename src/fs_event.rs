@@ -301,12 +301,15 @@ pub unsafe fn loop_fork(loop_: *mut uv_loop_t) -> c_int {
             q = (*q).next;
         }
     }
-    for (h, _) in &restart {
-        uv_fs_event_stop(*h);
-    }
+    // The descriptor goes first: after fork it still names the parent's
+    // inotify instance, and the stops below must not inotify_rm_watch the
+    // parent's watches from it (with the descriptor at -1 they cannot).
     watcher::close(loop_, &mut (*loop_).inotify_read_watcher);
     libc::close((*loop_).inotify_fd);
     (*loop_).inotify_fd = -1;
+    for (h, _) in &restart {
+        uv_fs_event_stop(*h);
+    }
     for (h, path) in restart {
         let cb = cb_of(h);
         let err = uv_fs_event_start(h, cb, path.as_ptr(), 0);
@@ -326,6 +329,40 @@ mod tests {
 
     static A_CALLS: AtomicUsize = AtomicUsize::new(0);
     static B_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A fresh directory holding an empty file; the file's path.
+    fn watched_file(tag: &str) -> (std::path::PathBuf, CString) {
+        let dir =
+            std::env::temp_dir().join(format!("uvring-fs-event-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("watched");
+        std::fs::write(&file, b"").unwrap();
+        let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
+        (dir, path)
+    }
+
+    /// A heap loop, initialised; `close_loop` ends it.
+    fn new_loop() -> *mut uv_loop_t {
+        let lp =
+            Box::into_raw(Box::new(std::mem::MaybeUninit::<uv_loop_t>::zeroed())) as *mut uv_loop_t;
+        // SAFETY: `lp` is a fresh zeroed allocation of a uv_loop_t.
+        assert_eq!(unsafe { uv_loop_init(lp) }, 0);
+        lp
+    }
+
+    /// Runs the pending closes, closes and frees a `new_loop`.
+    ///
+    /// # Safety
+    /// `lp` came from `new_loop`; all its handles are closing or closed.
+    unsafe fn close_loop(lp: *mut uv_loop_t) {
+        // SAFETY: a live loop from new_loop, freed once after uv_loop_close.
+        unsafe {
+            uv_run(lp, UV_RUN_NOWAIT);
+            assert_eq!(uv_loop_close(lp), 0);
+            drop(Box::from_raw(lp as *mut std::mem::MaybeUninit<uv_loop_t>));
+        }
+    }
 
     /// Appends one byte to the watched file: one IN_MODIFY.
     fn touch(path: &CStr) {
@@ -355,19 +392,12 @@ mod tests {
 
     #[test]
     fn nested_run_keeps_the_list_of_a_waiting_handle() {
-        let dir = std::env::temp_dir().join(format!("uvring-fs-event-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("watched");
-        std::fs::write(&file, b"").unwrap();
-        let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
+        let (dir, path) = watched_file("nested");
         // SAFETY: the loop and handles are boxed and outlive every use (the
         // handles are closed and the loop closed before they drop); `path`
         // outlives the handles that point at it.
         unsafe {
-            let lp = Box::into_raw(Box::new(std::mem::MaybeUninit::<uv_loop_t>::zeroed()))
-                as *mut uv_loop_t;
-            assert_eq!(uv_loop_init(lp), 0);
+            let lp = new_loop();
             let a = Box::into_raw(Box::new(std::mem::zeroed::<uv_fs_event_t>()));
             let b = Box::into_raw(Box::new(std::mem::zeroed::<uv_fs_event_t>()));
             for (h, cb) in [(a, cb_a as uv_fs_event_cb), (b, cb_b as uv_fs_event_cb)] {
@@ -392,11 +422,62 @@ mod tests {
 
             uv_close(a as *mut uv_handle_t, None);
             uv_close(b as *mut uv_handle_t, None);
-            uv_run(lp, UV_RUN_NOWAIT);
-            assert_eq!(uv_loop_close(lp), 0);
+            close_loop(lp);
             drop(Box::from_raw(a));
             drop(Box::from_raw(b));
-            drop(Box::from_raw(lp as *mut std::mem::MaybeUninit<uv_loop_t>));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    unsafe extern "C" fn cb_none(_: *mut uv_fs_event_t, _: *const c_char, _: c_int, _: c_int) {}
+
+    /// After fork the child's inotify descriptor still names the parent's
+    /// instance: uv_loop_fork's part must leave the parent's watches alone.
+    /// A dup of the old descriptor stands for the parent here.
+    #[test]
+    fn loop_fork_leaves_the_old_instance_its_watches() {
+        let (dir, path) = watched_file("fork");
+        // SAFETY: the loop and handle are boxed and outlive every use (the
+        // handle and the loop are closed before they drop); `buf` is a local
+        // of its true size; `parent` is our dup, closed once.
+        unsafe {
+            let lp = new_loop();
+            let h = Box::into_raw(Box::new(std::mem::zeroed::<uv_fs_event_t>()));
+            assert_eq!(uv_fs_event_init(lp, h), 0);
+            assert_eq!(uv_fs_event_start(h, Some(cb_none), path.as_ptr(), 0), 0);
+            let parent = libc::fcntl((*lp).inotify_fd, libc::F_DUPFD_CLOEXEC, 0);
+            assert!(parent >= 0);
+            let old_wd = (*h).wd;
+
+            assert_eq!(loop_fork(lp), 0);
+            assert!(handle::is_active(h as *const uv_handle_t));
+
+            // The old instance still watches the file: a change arrives
+            // there as IN_MODIFY, and no IN_IGNORED announces a removal.
+            touch(&path);
+            let mut buf = [0u8; 4096];
+            let n = libc::read(parent, buf.as_mut_ptr() as *mut c_void, buf.len());
+            assert!(n > 0, "no event on the old instance");
+            let hdr = std::mem::size_of::<libc::inotify_event>();
+            let (mut off, mut modified) = (0usize, false);
+            while off + hdr <= n as usize {
+                let e =
+                    std::ptr::read_unaligned(buf.as_ptr().add(off) as *const libc::inotify_event);
+                assert_eq!(e.wd, old_wd);
+                assert_eq!(
+                    e.mask & libc::IN_IGNORED,
+                    0,
+                    "the old instance lost its watch"
+                );
+                modified |= e.mask & libc::IN_MODIFY != 0;
+                off += hdr + e.len as usize;
+            }
+            assert!(modified);
+            libc::close(parent);
+
+            uv_close(h as *mut uv_handle_t, None);
+            close_loop(lp);
+            drop(Box::from_raw(h));
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
