@@ -665,14 +665,38 @@ mod tests {
     use super::*;
     use std::ffi::CStr;
 
-    // All environment mutation lives in this one test: setenv while another
-    // thread reads the environment is not safe in glibc.
+    /// Set in the child process that runs `env_protocol_body`.
+    const ENV_CHILD: &str = "UVRING_OS_ENV_PROTOCOL_CHILD";
+
+    // All environment mutation lives in this one test, and runs in a child
+    // process of the test binary that runs only this test: setenv while
+    // another thread reads the environment (getenv, std::env::var, as other
+    // tests running in parallel do) is a data race in glibc.
     #[test]
     fn env_protocol() {
+        if std::env::var_os(ENV_CHILD).is_some() {
+            env_protocol_body();
+            return;
+        }
+        let name = "os::user::tests::env_protocol";
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .env(ENV_CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "child run of {name}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn env_protocol_body() {
         // SAFETY: every pointer passed is a C string literal or a local of
         // this test, alive across the calls; items come from uv_os_environ
-        // and are freed once. (The setenv calls race with any other test
-        // thread reading the environment at the same moment; see below.)
+        // and are freed once. This runs alone in its process (see
+        // env_protocol), so no other thread reads the environment meanwhile.
         unsafe {
             let name = c"UVRING_OS_TEST_VAR";
             let mut buf = [0 as c_char; 10];
