@@ -4,6 +4,9 @@
 //! `child_watcher` signal handle; every live child of the loop is then
 //! polled with waitpid(WNOHANG), as libuv does on Linux.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use crate::abi::*;
 use crate::handle;
 use crate::queue;
@@ -26,46 +29,73 @@ extern "C" {
     static mut environ: *mut *mut c_char;
 }
 
+/// # Safety
+/// Called by the signal machinery with the loop's own `child_watcher`.
 unsafe extern "C" fn on_sigchld(h: *mut uv_signal_t, _signum: c_int) {
-    wait_children((*h).h.loop_);
+    // SAFETY: `h` is the loop's child_watcher, embedded in the live loop it
+    // points back to; wait_children runs on that loop's thread.
+    unsafe { wait_children((*h).h.loop_) };
 }
 
 /// Reaps every exited child of this loop and calls their exit callbacks.
+///
+/// # Safety
+/// `loop_` is a live loop, used on its own thread; every node of its
+/// `process_handles` queue is the `queue` of a live, started uv_process_t.
 unsafe fn wait_children(loop_: *mut uv_loop_t) {
     let mut done = uv__queue {
         next: std::ptr::null_mut(),
         prev: std::ptr::null_mut(),
     };
     let done_ptr: *mut uv__queue = &mut done;
-    queue::init(done_ptr);
-    let head: *mut uv__queue = &mut (*loop_).process_handles;
-    let mut q = (*head).next;
+    // SAFETY: `done` is a local list head that outlives every use below.
+    unsafe { queue::init(done_ptr) };
+    // SAFETY: `loop_` is live (caller's contract).
+    let head: *mut uv__queue = unsafe { &mut (*loop_).process_handles };
+    // SAFETY: as above.
+    let mut q = unsafe { (*head).next };
     while q != head {
-        let p = crate::container_of!(q, uv_process_t, queue);
-        q = (*q).next;
-        let mut status = 0;
-        let pid = loop {
-            let r = libc::waitpid((*p).pid, &mut status, libc::WNOHANG);
-            if r == -1 && errno() == libc::EINTR {
-                continue;
-            }
-            break r;
+        // SAFETY: `q` is a node of process_handles, the `queue` field of a
+        // live uv_process_t (uv_spawn inserts it, close removes it before
+        // the handle can be freed); its successor is read before `q` moves.
+        // No user code runs in this loop.
+        let p = unsafe {
+            let p = crate::container_of!(q, uv_process_t, queue);
+            q = (*q).next;
+            p
         };
+        let mut status = 0;
+        // SAFETY: `p` is live (above); `status` is a local.
+        let pid = retry_eintr(|| unsafe { libc::waitpid((*p).pid, &mut status, libc::WNOHANG) });
         // 0: still running. -1: someone else reaped it; nothing to report.
         if pid <= 0 {
             continue;
         }
-        (*p).status = status;
-        queue::remove(&mut (*p).queue);
-        queue::insert_tail(done_ptr, &mut (*p).queue);
+        // SAFETY: `p` is live; its node moves from process_handles to the
+        // local `done` list, both valid lists.
+        unsafe {
+            (*p).status = status;
+            queue::remove(&mut (*p).queue);
+            queue::insert_tail(done_ptr, &mut (*p).queue);
+        }
     }
-    while !queue::is_empty(done_ptr) {
-        let q = queue::head(done_ptr);
-        queue::remove(q);
-        let p = crate::container_of!(q, uv_process_t, queue);
-        handle::stop(p as *mut uv_handle_t);
-        let Some(cb) = (*p).exit_cb else { continue };
-        let st = (*p).status;
+    // Every node still in `done` is a live handle: an exit callback that
+    // closes another process of the list takes it out of `done` (close()
+    // unlinks its node), and handles may not be freed before their close
+    // callback, which runs in a later phase. Only the raw `p` crosses the
+    // callback; nothing is read from it afterwards.
+    // SAFETY: `done` is the local list head, valid throughout.
+    while !unsafe { queue::is_empty(done_ptr) } {
+        // SAFETY: see above; `q` is the first node of `done`, the `queue`
+        // field of a live uv_process_t of this loop.
+        let (p, exit_cb, st) = unsafe {
+            let q = queue::head(done_ptr);
+            queue::remove(q);
+            let p = crate::container_of!(q, uv_process_t, queue);
+            handle::stop(p as *mut uv_handle_t);
+            (p, (*p).exit_cb, (*p).status)
+        };
+        let Some(cb) = exit_cb else { continue };
         let exit_status = if libc::WIFEXITED(st) {
             libc::WEXITSTATUS(st)
         } else {
@@ -76,37 +106,68 @@ unsafe fn wait_children(loop_: *mut uv_loop_t) {
         } else {
             0
         };
-        cb(p, exit_status as i64, term_signal);
+        // SAFETY: the user's exit_cb with its own live handle (uv.h
+        // uv_exit_cb); it may close, free or re-enter anything.
+        unsafe { cb(p, exit_status as i64, term_signal) };
     }
 }
 
 /// The loop's SIGCHLD watcher, created on first use.
+///
+/// # Safety
+/// `loop_` is a live, initialised loop, used on its own thread.
 unsafe fn child_watcher(loop_: *mut uv_loop_t) -> Result<*mut uv_signal_t, c_int> {
-    let w: *mut uv_signal_t = &mut (*loop_).child_watcher;
-    if (*w).h.type_ != UV_SIGNAL {
-        let err = crate::signal::uv_signal_init(loop_, w);
-        if err != 0 {
-            return Err(err);
+    // SAFETY: child_watcher is a field of the live loop; its type is
+    // UV_SIGNAL once initialised (uv_loop_init zeroes it before).
+    unsafe {
+        let w: *mut uv_signal_t = &mut (*loop_).child_watcher;
+        if (*w).h.type_ != UV_SIGNAL {
+            let err = crate::signal::uv_signal_init(loop_, w);
+            if err != 0 {
+                return Err(err);
+            }
+            handle::unref(w as *mut uv_handle_t);
+            (*w).h.flags |= handle::INTERNAL;
         }
-        handle::unref(w as *mut uv_handle_t);
-        (*w).h.flags |= handle::INTERNAL;
+        Ok(w)
     }
-    Ok(w)
 }
 
 /// Writes `errno` to the error pipe and exits; only async-signal-safe calls
-/// are allowed between fork and exec.
+/// are allowed between fork and exec (write and _exit are; nothing here
+/// allocates or locks).
+///
+/// # Safety
+/// Only in the forked child before exec: it ends the process with _exit,
+/// skipping every cleanup. `error_fd` is the error pipe's write end.
 unsafe fn child_fail(error_fd: c_int, err: c_int) -> ! {
     let v: c_int = -err.abs();
-    libc::write(
-        error_fd,
-        &v as *const c_int as *const c_void,
-        std::mem::size_of::<c_int>(),
-    );
-    libc::_exit(127);
+    // SAFETY: writes the local `v` (size_of c_int bytes) to the pipe; _exit
+    // ends the child (caller's contract).
+    unsafe {
+        libc::write(
+            error_fd,
+            &v as *const c_int as *const c_void,
+            std::mem::size_of::<c_int>(),
+        );
+        libc::_exit(127);
+    }
 }
 
 /// Runs in the forked child: set up stdio, session, cwd, ids, then exec.
+///
+/// Between fork and exec only async-signal-safe calls are made (signal,
+/// setsid, fcntl, dup2, open, close, chdir, setgroups, setgid, setuid,
+/// sigprocmask, execvp, write, _exit): no allocation, no locks, no panics
+/// (every index below is < pipes.len()). The parent may have had other
+/// threads holding the allocator's or any other lock at fork time.
+///
+/// # Safety
+/// Only in the child of fork, called once, never returns. `options` is the
+/// caller's uv_process_options_t: `file` and `args` (NULL-terminated) are C
+/// strings, `cwd` NULL or a C string, `env` NULL or a NULL-terminated array
+/// of C strings. `pipes` holds the descriptors of uv_spawn's stdio set-up
+/// (-1: none); `error_fd` is the error pipe's write end.
 unsafe fn child_init(
     options: &uv_process_options_t,
     pipes: &mut [[c_int; 2]],
@@ -117,12 +178,15 @@ unsafe fn child_init(
         if n == libc::SIGKILL || n == libc::SIGSTOP {
             continue;
         }
-        if libc::signal(n, libc::SIG_DFL) == libc::SIG_ERR {
-            child_fail(error_fd, errno());
+        // SAFETY: restores a default disposition; async-signal-safe.
+        if unsafe { libc::signal(n, libc::SIG_DFL) } == libc::SIG_ERR {
+            // SAFETY: in the child, on the error pipe (contract).
+            unsafe { child_fail(error_fd, errno()) };
         }
     }
     if options.flags & UV_PROCESS_DETACHED != 0 {
-        libc::setsid();
+        // SAFETY: no pointers; async-signal-safe.
+        unsafe { libc::setsid() };
     }
     // Move descriptors that would be overwritten by a lower dup2 out of the way.
     for fd in 0..stdio_count {
@@ -130,141 +194,179 @@ unsafe fn child_init(
         if use_fd < 0 || use_fd >= fd {
             continue;
         }
-        let moved = libc::fcntl(use_fd, libc::F_DUPFD_CLOEXEC, stdio_count);
+        // SAFETY: fcntl on a descriptor of ours, no pointers; async-signal-safe.
+        let moved = unsafe { libc::fcntl(use_fd, libc::F_DUPFD_CLOEXEC, stdio_count) };
         if moved == -1 {
-            child_fail(error_fd, errno());
+            // SAFETY: in the child, on the error pipe (contract).
+            unsafe { child_fail(error_fd, errno()) };
         }
         pipes[fd as usize][1] = moved;
     }
     for fd in 0..stdio_count {
         let mut use_fd = pipes[fd as usize][1];
         let mut close_fd = -1;
-        if use_fd < 0 {
-            if fd >= 3 {
-                continue;
-            }
-            // Unused stdio slots get /dev/null, never a stray descriptor.
-            libc::close(fd);
-            use_fd = libc::open(
-                c"/dev/null".as_ptr(),
-                if fd == 0 {
-                    libc::O_RDONLY
-                } else {
-                    libc::O_RDWR
-                },
-            );
-            close_fd = use_fd;
+        // SAFETY: close, open of a string literal, fcntl and dup2 on
+        // descriptors of this child, no other pointers; all async-signal-
+        // safe. child_fail: in the child, on the error pipe.
+        unsafe {
             if use_fd < 0 {
+                if fd >= 3 {
+                    continue;
+                }
+                // Unused stdio slots get /dev/null, never a stray descriptor.
+                libc::close(fd);
+                use_fd = libc::open(
+                    c"/dev/null".as_ptr(),
+                    if fd == 0 {
+                        libc::O_RDONLY
+                    } else {
+                        libc::O_RDWR
+                    },
+                );
+                close_fd = use_fd;
+                if use_fd < 0 {
+                    child_fail(error_fd, errno());
+                }
+            }
+            let r = if fd == use_fd {
+                if close_fd == -1 {
+                    let flags = libc::fcntl(use_fd, libc::F_GETFD);
+                    libc::fcntl(use_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC)
+                } else {
+                    0
+                }
+            } else {
+                libc::dup2(use_fd, fd)
+            };
+            if r == -1 {
                 child_fail(error_fd, errno());
             }
-        }
-        let r = if fd == use_fd {
-            if close_fd == -1 {
-                let flags = libc::fcntl(use_fd, libc::F_GETFD);
-                libc::fcntl(use_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC)
-            } else {
-                0
+            if fd <= 2 && close_fd == -1 {
+                let fl = libc::fcntl(fd, libc::F_GETFL);
+                if fl >= 0 && fl & libc::O_NONBLOCK != 0 {
+                    libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_NONBLOCK);
+                }
             }
-        } else {
-            libc::dup2(use_fd, fd)
-        };
-        if r == -1 {
-            child_fail(error_fd, errno());
-        }
-        if fd <= 2 && close_fd == -1 {
-            let fl = libc::fcntl(fd, libc::F_GETFL);
-            if fl >= 0 && fl & libc::O_NONBLOCK != 0 {
-                libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_NONBLOCK);
+            if close_fd >= stdio_count {
+                libc::close(close_fd);
             }
-        }
-        if close_fd >= stdio_count {
-            libc::close(close_fd);
         }
     }
-    if !options.cwd.is_null() && libc::chdir(options.cwd) != 0 {
-        child_fail(error_fd, errno());
+    // SAFETY: `cwd` is NULL or a C string (contract); async-signal-safe.
+    if !options.cwd.is_null() && unsafe { libc::chdir(options.cwd) } != 0 {
+        // SAFETY: in the child, on the error pipe (contract).
+        unsafe { child_fail(error_fd, errno()) };
     }
     if options.flags & (UV_PROCESS_SETUID | UV_PROCESS_SETGID) != 0 {
         // Drop supplementary groups; failing is fine when not privileged.
         let saved = errno();
-        libc::setgroups(0, std::ptr::null());
-        *libc::__errno_location() = saved;
+        // SAFETY: setgroups(0, NULL) reads no list; then this thread's errno
+        // slot. Both async-signal-safe.
+        unsafe {
+            libc::setgroups(0, std::ptr::null());
+            *libc::__errno_location() = saved;
+        }
     }
-    if options.flags & UV_PROCESS_SETGID != 0 && libc::setgid(options.gid) != 0 {
-        child_fail(error_fd, errno());
+    // SAFETY: no pointers; async-signal-safe.
+    if options.flags & UV_PROCESS_SETGID != 0 && unsafe { libc::setgid(options.gid) } != 0 {
+        // SAFETY: in the child, on the error pipe (contract).
+        unsafe { child_fail(error_fd, errno()) };
     }
-    if options.flags & UV_PROCESS_SETUID != 0 && libc::setuid(options.uid) != 0 {
-        child_fail(error_fd, errno());
+    // SAFETY: no pointers; async-signal-safe.
+    if options.flags & UV_PROCESS_SETUID != 0 && unsafe { libc::setuid(options.uid) } != 0 {
+        // SAFETY: in the child, on the error pipe (contract).
+        unsafe { child_fail(error_fd, errno()) };
     }
     if !options.env.is_null() {
-        environ = options.env;
+        // SAFETY: the child has a single thread, so nothing else reads
+        // `environ`; `env` is a NULL-terminated array of C strings
+        // (contract) that execvp reads PATH from and passes on.
+        unsafe { environ = options.env };
     }
-    let empty: libc::sigset_t = std::mem::zeroed();
-    let mut set = empty;
-    libc::sigemptyset(&mut set);
-    libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-    libc::execvp(options.file, options.args as *const *const c_char);
-    child_fail(error_fd, errno());
+    // SAFETY: sigset_t is plain data (all-zero valid) filled by sigemptyset;
+    // execvp gets the caller's C strings (contract). All async-signal-safe:
+    // glibc's execvp builds PATH candidates on the stack, not the heap.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        libc::execvp(options.file, options.args as *const *const c_char);
+        child_fail(error_fd, errno());
+    }
 }
 
 /// Forks and execs; returns 0 or the child's setup/exec error.
+///
+/// # Safety
+/// As for `child_init`'s `options` and `pipes`, which the child uses.
 unsafe fn fork_exec(
     options: &uv_process_options_t,
     pipes: &mut [[c_int; 2]],
     pid: &mut libc::pid_t,
 ) -> c_int {
     let mut err_pipe = [-1; 2];
-    if libc::pipe2(err_pipe.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+    // SAFETY: pipe2 fills the local two-int array.
+    if unsafe { libc::pipe2(err_pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return -errno();
     }
     // Keep signals away until the child has reset its dispositions.
-    let mut all: libc::sigset_t = std::mem::zeroed();
-    let mut old: libc::sigset_t = std::mem::zeroed();
-    libc::sigfillset(&mut all);
-    for s in [
-        libc::SIGKILL,
-        libc::SIGSTOP,
-        libc::SIGTRAP,
-        libc::SIGSEGV,
-        libc::SIGBUS,
-        libc::SIGILL,
-        libc::SIGSYS,
-        libc::SIGABRT,
-    ] {
-        libc::sigdelset(&mut all, s);
-    }
-    libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
-    let child = libc::fork();
-    if child == 0 {
-        child_init(options, pipes, err_pipe[1]);
-    }
+    // SAFETY: sigset_t is plain data (all-zero valid), filled by sigfillset;
+    // pthread_sigmask reads/writes these locals. fork: the child branch
+    // calls only child_init, which keeps to async-signal-safe calls.
+    let (child, old) = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        for s in [
+            libc::SIGKILL,
+            libc::SIGSTOP,
+            libc::SIGTRAP,
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGILL,
+            libc::SIGSYS,
+            libc::SIGABRT,
+        ] {
+            libc::sigdelset(&mut all, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        let child = libc::fork();
+        if child == 0 {
+            child_init(options, pipes, err_pipe[1]);
+        }
+        (child, old)
+    };
     let fork_errno = errno();
-    libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-    libc::close(err_pipe[1]);
+    // SAFETY: restores the mask saved in the local `old`; closes the write
+    // end we own (the child has its copy).
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        libc::close(err_pipe[1]);
+    }
     if child == -1 {
-        libc::close(err_pipe[0]);
+        // SAFETY: the read end we own, closed once.
+        unsafe { libc::close(err_pipe[0]) };
         return -fork_errno;
     }
     *pid = child;
     let mut child_err: c_int = 0;
-    let r = loop {
-        let r = libc::read(
+    // SAFETY: reads at most size_of c_int bytes into the local `child_err`.
+    let r = retry_eintr(|| unsafe {
+        libc::read(
             err_pipe[0],
             &mut child_err as *mut c_int as *mut c_void,
             std::mem::size_of::<c_int>(),
-        );
-        if r == -1 && errno() == libc::EINTR {
-            continue;
-        }
-        break r;
-    };
-    libc::close(err_pipe[0]);
+        )
+    });
+    // SAFETY: the read end we own, closed once.
+    unsafe { libc::close(err_pipe[0]) };
     if r == 0 {
         return 0;
     }
     // The child failed before exec: reap it now, it never became a process of ours.
     let mut status = 0;
-    retry_eintr(|| libc::waitpid(child, &mut status, 0));
+    // SAFETY: `status` is a local.
+    retry_eintr(|| unsafe { libc::waitpid(child, &mut status, 0) });
     if r == std::mem::size_of::<c_int>() as isize {
         child_err
     } else {
@@ -272,38 +374,53 @@ unsafe fn fork_exec(
     }
 }
 
+/// # Safety
+/// `c` is one of the caller's stdio containers: for UV_CREATE_PIPE and
+/// UV_INHERIT_STREAM, `c.data.stream` is NULL or a live initialised stream.
 unsafe fn init_stdio(c: &uv_stdio_container_t, fds: &mut [c_int; 2]) -> c_int {
     match c.flags & (UV_CREATE_PIPE | UV_INHERIT_FD | UV_INHERIT_STREAM) {
         0 => 0,
         UV_CREATE_PIPE => {
-            let s = c.data.stream;
-            if s.is_null() || (*s).h.type_ != UV_NAMED_PIPE {
+            // SAFETY: with UV_CREATE_PIPE the union holds `stream`, NULL or
+            // live (contract).
+            let s = unsafe { c.data.stream };
+            // SAFETY: non-NULL, so a live stream (contract).
+            if s.is_null() || unsafe { (*s).h.type_ } != UV_NAMED_PIPE {
                 return -libc::EINVAL;
             }
-            if libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                0,
-                fds.as_mut_ptr(),
-            ) != 0
+            // SAFETY: socketpair fills the two-int array `fds`.
+            if unsafe {
+                libc::socketpair(
+                    libc::AF_UNIX,
+                    libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+                    0,
+                    fds.as_mut_ptr(),
+                )
+            } != 0
             {
                 return -errno();
             }
             0
         }
         UV_INHERIT_FD => {
-            if c.data.fd < 0 {
+            // SAFETY: with UV_INHERIT_FD the union holds `fd`.
+            let fd = unsafe { c.data.fd };
+            if fd < 0 {
                 return -libc::EINVAL;
             }
-            fds[1] = c.data.fd;
+            fds[1] = fd;
             0
         }
         UV_INHERIT_STREAM => {
-            let s = c.data.stream;
-            if s.is_null() || (*s).io_watcher.fd < 0 {
+            // SAFETY: with UV_INHERIT_STREAM the union holds `stream`, NULL
+            // or live (contract).
+            let s = unsafe { c.data.stream };
+            // SAFETY: non-NULL, so a live stream (contract).
+            if s.is_null() || unsafe { (*s).io_watcher.fd } < 0 {
                 return -libc::EINVAL;
             }
-            fds[1] = (*s).io_watcher.fd;
+            // SAFETY: as above, non-NULL and live.
+            fds[1] = unsafe { (*s).io_watcher.fd };
             0
         }
         _ => -libc::EINVAL,
@@ -311,11 +428,15 @@ unsafe fn init_stdio(c: &uv_stdio_container_t, fds: &mut [c_int; 2]) -> c_int {
 }
 
 /// Hands the parent's end of a created pipe to the user's uv_pipe_t.
+///
+/// # Safety
+/// `c` passed `init_stdio`; `fds` are the descriptors init_stdio made for it.
 unsafe fn open_stream(c: &uv_stdio_container_t, fds: &mut [c_int; 2]) -> c_int {
     if c.flags & UV_CREATE_PIPE == 0 || fds[0] < 0 {
         return 0;
     }
-    libc::close(fds[1]);
+    // SAFETY: fds[1] is the child's end of our socketpair, closed once here.
+    unsafe { libc::close(fds[1]) };
     fds[1] = -1;
     crate::watcher::set_nonblock(fds[0], true);
     // The child writes into a WRITABLE pipe, so the parent reads it.
@@ -326,7 +447,9 @@ unsafe fn open_stream(c: &uv_stdio_container_t, fds: &mut [c_int; 2]) -> c_int {
     if c.flags & UV_READABLE_PIPE != 0 {
         flags |= crate::stream::WRITABLE;
     }
-    crate::stream::open(c.data.stream, fds[0], flags)
+    // SAFETY: with UV_CREATE_PIPE init_stdio checked `c.data.stream` is a
+    // live uv_pipe_t; fds[0] is our end of the socketpair.
+    unsafe { crate::stream::open(c.data.stream, fds[0], flags) }
 }
 
 #[no_mangle]
@@ -338,91 +461,117 @@ pub unsafe extern "C" fn uv_spawn(
     if loop_.is_null() || process.is_null() || options.is_null() {
         return -libc::EINVAL;
     }
-    let opts = &*options;
-    handle::init(loop_, process as *mut uv_handle_t, UV_PROCESS);
-    queue::init(&mut (*process).queue);
-    (*process).status = 0;
-    (*process).pid = 0;
-    if opts.file.is_null() || opts.args.is_null() || opts.flags & !KNOWN_FLAGS != 0 {
-        return -libc::EINVAL;
-    }
-    let nstdio = opts.stdio_count.max(0) as usize;
-    if nstdio > 0 && opts.stdio.is_null() {
-        return -libc::EINVAL;
-    }
-    let mut pipes = vec![[-1 as c_int; 2]; nstdio.max(3)];
-    let stdio = |i: usize| &*opts.stdio.add(i);
-    let mut err = 0;
-    for (i, fds) in pipes.iter_mut().enumerate().take(nstdio) {
-        err = init_stdio(stdio(i), fds);
-        if err != 0 {
-            break;
+    // SAFETY: uv.h: `loop_` is a live loop, `process` the caller's
+    // uv_process_t to initialise, `options` valid for this call (its
+    // strings, args, env and `stdio_count` containers included). No user
+    // callback runs inside uv_spawn, so `opts` stays valid throughout.
+    unsafe {
+        let opts = &*options;
+        handle::init(loop_, process as *mut uv_handle_t, UV_PROCESS);
+        queue::init(&mut (*process).queue);
+        (*process).status = 0;
+        (*process).pid = 0;
+        if opts.file.is_null() || opts.args.is_null() || opts.flags & !KNOWN_FLAGS != 0 {
+            return -libc::EINVAL;
         }
-    }
-    if err == 0 {
-        match child_watcher(loop_) {
-            Ok(w) => {
-                crate::signal::uv_signal_start(w, Some(on_sigchld), libc::SIGCHLD);
+        let nstdio = opts.stdio_count.max(0) as usize;
+        if nstdio > 0 && opts.stdio.is_null() {
+            return -libc::EINVAL;
+        }
+        let mut pipes = vec![[-1 as c_int; 2]; nstdio.max(3)];
+        let stdio = |i: usize| &*opts.stdio.add(i);
+        let mut err = 0;
+        for (i, fds) in pipes.iter_mut().enumerate().take(nstdio) {
+            err = init_stdio(stdio(i), fds);
+            if err != 0 {
+                break;
             }
-            Err(e) => err = e,
         }
-    }
-    if err != 0 {
-        close_created(opts, &mut pipes);
-        return err;
-    }
-    let mut pid = 0;
-    let exec_err = fork_exec(opts, &mut pipes, &mut pid);
-    if exec_err == 0 {
-        (*process).pid = pid;
-        (*process).exit_cb = opts.exit_cb;
-        queue::insert_tail(&mut (*loop_).process_handles, &mut (*process).queue);
-        handle::start(process as *mut uv_handle_t);
-    }
-    for i in 0..nstdio {
-        let e = open_stream(stdio(i), &mut pipes[i]);
-        if e != 0 {
+        if err == 0 {
+            match child_watcher(loop_) {
+                Ok(w) => {
+                    crate::signal::uv_signal_start(w, Some(on_sigchld), libc::SIGCHLD);
+                }
+                Err(e) => err = e,
+            }
+        }
+        if err != 0 {
             close_created(opts, &mut pipes);
-            return e;
+            return err;
         }
+        let mut pid = 0;
+        let exec_err = fork_exec(opts, &mut pipes, &mut pid);
+        if exec_err == 0 {
+            (*process).pid = pid;
+            (*process).exit_cb = opts.exit_cb;
+            queue::insert_tail(&mut (*loop_).process_handles, &mut (*process).queue);
+            handle::start(process as *mut uv_handle_t);
+        }
+        for i in 0..nstdio {
+            let e = open_stream(stdio(i), &mut pipes[i]);
+            if e != 0 {
+                close_created(opts, &mut pipes);
+                return e;
+            }
+        }
+        exec_err
     }
-    exec_err
 }
 
 /// Closes the socketpairs uv_spawn made (never descriptors the user lent).
+///
+/// # Safety
+/// `opts.stdio` holds `opts.stdio_count` containers (when that is > 0);
+/// `pipes` are the descriptors uv_spawn set up for them.
 unsafe fn close_created(opts: &uv_process_options_t, pipes: &mut [[c_int; 2]]) {
     for (i, fds) in pipes.iter_mut().enumerate() {
         if i < opts.stdio_count.max(0) as usize {
-            let c = &*opts.stdio.add(i);
+            // SAFETY: i < stdio_count containers (contract).
+            let c = unsafe { &*opts.stdio.add(i) };
             if c.flags & (UV_INHERIT_FD | UV_INHERIT_STREAM) != 0 {
                 continue;
             }
         }
         for fd in fds.iter_mut() {
             if *fd >= 0 {
-                libc::close(*fd);
+                // SAFETY: a socketpair end uv_spawn created, closed once
+                // (reset to -1).
+                unsafe { libc::close(*fd) };
                 *fd = -1;
             }
         }
     }
 }
 
+/// uv_close's part for a process handle.
+///
+/// # Safety
+/// `p` is a live uv_process_t of a live loop, being closed on the loop's
+/// thread.
 pub unsafe fn close(p: *mut uv_process_t) {
-    queue::remove(&mut (*p).queue);
-    handle::stop(p as *mut uv_handle_t);
-    let loop_ = (*p).h.loop_;
-    if queue::is_empty(&(*loop_).process_handles) && (*loop_).child_watcher.h.type_ == UV_SIGNAL {
-        crate::signal::uv_signal_stop(&mut (*loop_).child_watcher);
+    // SAFETY: `p` and its loop are live (contract); its queue node is
+    // self-linked or in process_handles / wait_children's `done` list, and
+    // remove handles each.
+    unsafe {
+        queue::remove(&mut (*p).queue);
+        handle::stop(p as *mut uv_handle_t);
+        let loop_ = (*p).h.loop_;
+        if queue::is_empty(&(*loop_).process_handles) && (*loop_).child_watcher.h.type_ == UV_SIGNAL
+        {
+            crate::signal::uv_signal_stop(&mut (*loop_).child_watcher);
+        }
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_process_kill(p: *mut uv_process_t, signum: c_int) -> c_int {
-    uv_kill((*p).pid, signum)
+    // SAFETY: uv.h: `p` is a uv_process_t initialised by uv_spawn.
+    uv_kill(unsafe { (*p).pid }, signum)
 }
 
 #[no_mangle]
 pub extern "C" fn uv_kill(pid: c_int, signum: c_int) -> c_int {
+    // SAFETY: kill takes no pointers.
     if unsafe { libc::kill(pid, signum) } != 0 {
         return -errno();
     }
@@ -431,7 +580,8 @@ pub extern "C" fn uv_kill(pid: c_int, signum: c_int) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_process_get_pid(p: *const uv_process_t) -> libc::pid_t {
-    (*p).pid
+    // SAFETY: uv.h: `p` is a uv_process_t initialised by uv_spawn.
+    unsafe { (*p).pid }
 }
 
 /// Marks every inherited descriptor close-on-exec, so children spawned

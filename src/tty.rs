@@ -2,9 +2,12 @@
 //! terminal from anywhere: uv_tty_reset_mode is called from signal handlers)
 //! and uv_guess_handle.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use crate::abi::*;
 use crate::stream::{self, BLOCKING_WRITES, READABLE, WRITABLE};
-use crate::sys::errno;
+use crate::sys::{errno, retry_eintr};
 use libc::{c_int, c_void};
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
@@ -25,7 +28,9 @@ struct SavedTermios {
     fd: AtomicI32,
     termios: UnsafeCell<MaybeUninit<libc::termios>>,
 }
-// Access to `termios` is serialised by `lock`.
+// SAFETY: `termios` is only read or written by a holder of `lock` (the
+// set-mode and close paths spin for it, reset only tries it); `fd` and
+// `lock` are atomics.
 unsafe impl Sync for SavedTermios {}
 
 static SAVED: SavedTermios = SavedTermios {
@@ -48,22 +53,26 @@ fn unlock() {
     SAVED.lock.store(false, Ordering::Release);
 }
 
+/// tcsetattr, retried on EINTR; 0 or -errno. Async-signal-safe.
+///
+/// # Safety
+/// `t` points to a valid termios.
 unsafe fn tcsetattr(fd: c_int, how: c_int, t: *const libc::termios) -> c_int {
-    loop {
-        if libc::tcsetattr(fd, how, t) == 0 {
-            return 0;
-        }
-        let e = errno();
-        if e != libc::EINTR {
-            return -e;
-        }
+    // SAFETY: `t` is a valid termios (caller's contract); tcsetattr only
+    // reads it.
+    if retry_eintr(|| unsafe { libc::tcsetattr(fd, how, t) }) == 0 {
+        0
+    } else {
+        -errno()
     }
 }
 
 /// Whether `fd` is the slave side of a pty (only those can be reopened).
-unsafe fn is_slave(fd: c_int) -> bool {
+fn is_slave(fd: c_int) -> bool {
     let mut dummy: c_int = 0;
-    libc::ioctl(fd, libc::TIOCGPTN, &mut dummy) != 0
+    // SAFETY: TIOCGPTN is _IOR(.., unsigned int): it writes at most one int,
+    // into the local `dummy`; on other descriptors it fails.
+    unsafe { libc::ioctl(fd, libc::TIOCGPTN, &mut dummy) != 0 }
 }
 
 #[no_mangle]
@@ -77,16 +86,13 @@ pub unsafe extern "C" fn uv_tty_init(
         return -libc::EINVAL;
     }
     // Files and the like cannot be watched by epoll.
-    let type_ = uv_guess_handle(fd);
+    // SAFETY: uv_guess_handle takes no pointers.
+    let type_ = unsafe { uv_guess_handle(fd) };
     if type_ == UV_FILE || type_ == UV_UNKNOWN_HANDLE {
         return -libc::EINVAL;
     }
-    let saved_flags = loop {
-        let f = libc::fcntl(fd, libc::F_GETFL);
-        if f != -1 || errno() != libc::EINTR {
-            break f;
-        }
-    };
+    // SAFETY: F_GETFL takes no pointer argument.
+    let saved_flags = retry_eintr(|| unsafe { libc::fcntl(fd, libc::F_GETFL) });
     if saved_flags == -1 {
         return -errno();
     }
@@ -98,10 +104,14 @@ pub unsafe extern "C" fn uv_tty_init(
     // A pty master cannot be reopened: fall back to blocking writes.
     if type_ == UV_TTY {
         let mut path = [0 as libc::c_char; 256];
-        let newfd = if is_slave(fd) && libc::ttyname_r(fd, path.as_mut_ptr(), path.len()) == 0 {
-            libc::open(path.as_ptr(), mode | libc::O_NOCTTY | libc::O_CLOEXEC)
-        } else {
-            -1
+        // SAFETY: ttyname_r writes at most path.len() bytes into the local
+        // and leaves a C string there on success, which open reads.
+        let newfd = unsafe {
+            if is_slave(fd) && libc::ttyname_r(fd, path.as_mut_ptr(), path.len()) == 0 {
+                libc::open(path.as_ptr(), mode | libc::O_NOCTTY | libc::O_CLOEXEC)
+            } else {
+                -1
+            }
         };
         if newfd < 0 {
             if mode != libc::O_RDONLY {
@@ -109,27 +119,35 @@ pub unsafe extern "C" fn uv_tty_init(
             }
         } else {
             // Point the caller's descriptor at the new open file too.
-            let r = libc::dup3(newfd, fd, libc::O_CLOEXEC);
-            if r < 0 && errno() != libc::EINVAL {
-                let e = -errno();
-                libc::close(newfd);
-                return e;
+            // SAFETY: dup3 and close on descriptors, no pointers; `newfd` is
+            // ours, closed once on this error path.
+            unsafe {
+                let r = libc::dup3(newfd, fd, libc::O_CLOEXEC);
+                if r < 0 && errno() != libc::EINVAL {
+                    let e = -errno();
+                    libc::close(newfd);
+                    return e;
+                }
             }
             fd = newfd;
         }
     }
-    stream::init(loop_, tty as *mut uv_stream_t, UV_TTY);
-    if flags & BLOCKING_WRITES == 0 {
-        crate::watcher::set_nonblock(fd, true);
+    // SAFETY: uv.h: `loop_` is a live loop and `tty` the caller's uv_tty_t
+    // to initialise (both non-NULL checked).
+    unsafe {
+        stream::init(loop_, tty as *mut uv_stream_t, UV_TTY);
+        if flags & BLOCKING_WRITES == 0 {
+            crate::watcher::set_nonblock(fd, true);
+        }
+        if mode != libc::O_WRONLY {
+            flags |= READABLE;
+        }
+        if mode != libc::O_RDONLY {
+            flags |= WRITABLE;
+        }
+        stream::open(tty as *mut uv_stream_t, fd, flags);
+        (*tty).mode = UV_TTY_MODE_NORMAL;
     }
-    if mode != libc::O_WRONLY {
-        flags |= READABLE;
-    }
-    if mode != libc::O_RDONLY {
-        flags |= WRITABLE;
-    }
-    stream::open(tty as *mut uv_stream_t, fd, flags);
-    (*tty).mode = UV_TTY_MODE_NORMAL;
     0
 }
 
@@ -138,62 +156,70 @@ pub unsafe extern "C" fn uv_tty_set_mode(tty: *mut uv_tty_t, mode: c_int) -> c_i
     if tty.is_null() || !(UV_TTY_MODE_NORMAL..=UV_TTY_MODE_RAW_VT).contains(&mode) {
         return -libc::EINVAL;
     }
-    if (*tty).mode == mode {
-        return 0;
-    }
-    let fd = (*tty).s.io_watcher.fd;
-    if (*tty).mode == UV_TTY_MODE_NORMAL {
-        let rc = loop {
-            let rc = libc::tcgetattr(fd, &mut (*tty).orig_termios);
-            if rc != -1 || errno() != libc::EINTR {
-                break rc;
+    // SAFETY: uv.h: `tty` (non-NULL) is a uv_tty_t initialised by
+    // uv_tty_init; no user callback runs in here. SAVED.termios is written
+    // only while holding SAVED.lock.
+    unsafe {
+        if (*tty).mode == mode {
+            return 0;
+        }
+        let fd = (*tty).s.io_watcher.fd;
+        if (*tty).mode == UV_TTY_MODE_NORMAL {
+            let rc = retry_eintr(|| libc::tcgetattr(fd, &mut (*tty).orig_termios));
+            if rc == -1 {
+                return -errno();
             }
-        };
-        if rc == -1 {
-            return -errno();
+            // The first terminal put out of normal mode is what reset restores.
+            lock_spin();
+            if SAVED.fd.load(Ordering::Relaxed) == -1 {
+                (*SAVED.termios.get()).write((*tty).orig_termios);
+                SAVED.fd.store(fd, Ordering::Relaxed);
+            }
+            unlock();
         }
-        // The first terminal put out of normal mode is what reset restores.
-        lock_spin();
-        if SAVED.fd.load(Ordering::Relaxed) == -1 {
-            (*SAVED.termios.get()).write((*tty).orig_termios);
-            SAVED.fd.store(fd, Ordering::Relaxed);
+        let mut tmp = (*tty).orig_termios;
+        match mode {
+            UV_TTY_MODE_RAW | UV_TTY_MODE_RAW_VT => {
+                tmp.c_iflag &=
+                    !(libc::BRKINT | libc::ICRNL | libc::INPCK | libc::ISTRIP | libc::IXON);
+                tmp.c_oflag |= libc::ONLCR;
+                tmp.c_cflag |= libc::CS8;
+                tmp.c_lflag &= !(libc::ECHO | libc::ICANON | libc::IEXTEN | libc::ISIG);
+                tmp.c_cc[libc::VMIN] = 1;
+                tmp.c_cc[libc::VTIME] = 0;
+            }
+            UV_TTY_MODE_IO => libc::cfmakeraw(&mut tmp),
+            _ => {}
         }
-        unlock();
-    }
-    let mut tmp = (*tty).orig_termios;
-    match mode {
-        UV_TTY_MODE_RAW | UV_TTY_MODE_RAW_VT => {
-            tmp.c_iflag &= !(libc::BRKINT | libc::ICRNL | libc::INPCK | libc::ISTRIP | libc::IXON);
-            tmp.c_oflag |= libc::ONLCR;
-            tmp.c_cflag |= libc::CS8;
-            tmp.c_lflag &= !(libc::ECHO | libc::ICANON | libc::IEXTEN | libc::ISIG);
-            tmp.c_cc[libc::VMIN] = 1;
-            tmp.c_cc[libc::VTIME] = 0;
+        // Applied once pending output has drained.
+        let rc = tcsetattr(fd, libc::TCSADRAIN, &tmp);
+        if rc == 0 {
+            (*tty).mode = mode;
         }
-        UV_TTY_MODE_IO => libc::cfmakeraw(&mut tmp),
-        _ => {}
+        rc
     }
-    // Applied once pending output has drained.
-    let rc = tcsetattr(fd, libc::TCSADRAIN, &tmp);
-    if rc == 0 {
-        (*tty).mode = mode;
-    }
-    rc
 }
 
 /// uv_close of a tty: restores the saved terminal state when this is the
 /// terminal it was saved from.
+///
+/// # Safety
+/// `tty` is a live uv_tty_t being closed on its loop's thread.
 pub unsafe fn close(tty: *mut uv_tty_t) {
-    let fd = (*tty).s.io_watcher.fd;
+    // SAFETY: `tty` is live (contract).
+    let fd = unsafe { (*tty).s.io_watcher.fd };
     if fd != -1 {
         lock_spin();
         if SAVED.fd.load(Ordering::Relaxed) == fd {
-            tcsetattr(fd, libc::TCSANOW, (*SAVED.termios.get()).as_ptr());
+            // SAFETY: we hold SAVED.lock, and fd != -1 means the termios
+            // was written (before fd was set).
+            unsafe { tcsetattr(fd, libc::TCSANOW, (*SAVED.termios.get()).as_ptr()) };
             SAVED.fd.store(-1, Ordering::Relaxed);
         }
         unlock();
     }
-    stream::close(tty as *mut uv_stream_t);
+    // SAFETY: `tty` is a live stream being closed (contract).
+    unsafe { stream::close(tty as *mut uv_stream_t) };
 }
 
 #[no_mangle]
@@ -205,23 +231,30 @@ pub unsafe extern "C" fn uv_tty_get_winsize(
     if tty.is_null() || width.is_null() || height.is_null() {
         return -libc::EINVAL;
     }
-    let mut ws: libc::winsize = std::mem::zeroed();
-    loop {
-        if libc::ioctl(
-            (*tty).s.io_watcher.fd,
-            libc::TIOCGWINSZ,
-            &mut ws as *mut libc::winsize as *mut c_void,
-        ) == 0
-        {
-            break;
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: uv.h: `tty` is an initialised uv_tty_t and `width` / `height`
+    // the caller's out-parameters (all non-NULL checked); TIOCGWINSZ writes
+    // one winsize into the local `ws`.
+    unsafe {
+        let fd = (*tty).s.io_watcher.fd;
+        let r = retry_eintr(|| {
+            libc::ioctl(
+                fd,
+                libc::TIOCGWINSZ,
+                &mut ws as *mut libc::winsize as *mut c_void,
+            )
+        });
+        if r != 0 {
+            return -errno();
         }
-        let e = errno();
-        if e != libc::EINTR {
-            return -e;
-        }
+        *width = ws.ws_col as c_int;
+        *height = ws.ws_row as c_int;
     }
-    *width = ws.ws_col as c_int;
-    *height = ws.ws_row as c_int;
     0
 }
 
@@ -236,10 +269,13 @@ pub unsafe extern "C" fn uv_tty_reset_mode() -> c_int {
     let mut err = 0;
     let fd = SAVED.fd.load(Ordering::Relaxed);
     if fd != -1 {
-        err = tcsetattr(fd, libc::TCSANOW, (*SAVED.termios.get()).as_ptr());
+        // SAFETY: we hold SAVED.lock, and fd != -1 means the termios was
+        // written (before fd was set).
+        err = unsafe { tcsetattr(fd, libc::TCSANOW, (*SAVED.termios.get()).as_ptr()) };
     }
     unlock();
-    *libc::__errno_location() = saved_errno;
+    // SAFETY: this thread's errno slot.
+    unsafe { *libc::__errno_location() = saved_errno };
     err
 }
 
@@ -262,13 +298,18 @@ pub unsafe extern "C" fn uv_guess_handle(file: c_int) -> uv_handle_type {
     if file < 0 {
         return UV_UNKNOWN_HANDLE;
     }
-    if libc::isatty(file) == 1 {
+    // SAFETY: isatty takes no pointers.
+    if unsafe { libc::isatty(file) } == 1 {
         return UV_TTY;
     }
-    let mut st: libc::stat = std::mem::zeroed();
-    if libc::fstat(file, &mut st) != 0 {
-        return UV_UNKNOWN_HANDLE;
-    }
+    // SAFETY: libc::stat is plain data (all-zero valid); fstat fills the local.
+    let st = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(file, &mut st) != 0 {
+            return UV_UNKNOWN_HANDLE;
+        }
+        st
+    };
     match st.st_mode & libc::S_IFMT {
         // Character devices that are not terminals (/dev/null, ...) are
         // read and written like files.
@@ -278,23 +319,29 @@ pub unsafe extern "C" fn uv_guess_handle(file: c_int) -> uv_handle_type {
         _ => return UV_UNKNOWN_HANDLE,
     }
 
-    let mut ss: libc::sockaddr_storage = std::mem::zeroed();
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    if libc::getsockname(file, &mut ss as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
-        return UV_UNKNOWN_HANDLE;
-    }
-    let mut sock_type: c_int = 0;
-    let mut tlen = std::mem::size_of::<c_int>() as libc::socklen_t;
-    if libc::getsockopt(
-        file,
-        libc::SOL_SOCKET,
-        libc::SO_TYPE,
-        &mut sock_type as *mut c_int as *mut libc::c_void,
-        &mut tlen,
-    ) != 0
-    {
-        return UV_UNKNOWN_HANDLE;
-    }
+    // SAFETY: sockaddr_storage is plain data (all-zero valid); getsockname
+    // writes at most `len` bytes into it and getsockopt at most `tlen`
+    // bytes into the local int.
+    let (ss, sock_type) = unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getsockname(file, &mut ss as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
+            return UV_UNKNOWN_HANDLE;
+        }
+        let mut sock_type: c_int = 0;
+        let mut tlen = std::mem::size_of::<c_int>() as libc::socklen_t;
+        if libc::getsockopt(
+            file,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            &mut sock_type as *mut c_int as *mut libc::c_void,
+            &mut tlen,
+        ) != 0
+        {
+            return UV_UNKNOWN_HANDLE;
+        }
+        (ss, sock_type)
+    };
     let family = c_int::from(ss.ss_family);
     let inet = family == libc::AF_INET || family == libc::AF_INET6;
     match sock_type {
@@ -312,11 +359,13 @@ mod tests {
     struct Fd(c_int);
     impl Drop for Fd {
         fn drop(&mut self) {
+            // SAFETY: the test's own descriptor, closed once.
             unsafe { libc::close(self.0) };
         }
     }
 
     fn socket(domain: c_int, ty: c_int) -> Fd {
+        // SAFETY: socket takes no pointers.
         let fd = unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, 0) };
         assert!(fd >= 0);
         Fd(fd)
@@ -324,6 +373,7 @@ mod tests {
 
     #[test]
     fn bad_descriptors_are_unknown() {
+        // SAFETY: descriptor calls on a C string literal, no other pointers.
         unsafe {
             assert_eq!(uv_guess_handle(-1), UV_UNKNOWN_HANDLE);
             assert_eq!(uv_guess_handle(c_int::MIN), UV_UNKNOWN_HANDLE);
@@ -336,6 +386,7 @@ mod tests {
 
     #[test]
     fn files_devices_and_directories() {
+        // SAFETY: open of C string literals; the descriptors are the test's.
         unsafe {
             let f = Fd(libc::open(c"/proc/self/exe".as_ptr(), libc::O_RDONLY));
             assert!(f.0 >= 0);
@@ -352,6 +403,7 @@ mod tests {
 
     #[test]
     fn pipes_and_unix_sockets_are_named_pipes() {
+        // SAFETY: pipe2 / socketpair fill the local two-int array.
         unsafe {
             let mut fds = [0; 2];
             assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
@@ -374,6 +426,7 @@ mod tests {
 
     #[test]
     fn inet_sockets() {
+        // SAFETY: descriptor calls only, no pointers.
         unsafe {
             assert_eq!(
                 uv_guess_handle(socket(libc::AF_INET, libc::SOCK_STREAM).0),
@@ -395,6 +448,7 @@ mod tests {
 
     #[test]
     fn pseudo_terminal_is_tty() {
+        // SAFETY: posix_openpt and uv_guess_handle take no pointers.
         unsafe {
             let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
             if m < 0 {

@@ -6,6 +6,9 @@
 //! Everything handed to the caller is allocated with `crate::alloc` so that
 //! the matching `uv_*_free*` call (and a replaced allocator) sees it.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use crate::abi::*;
 use libc::{c_char, c_int, size_t};
 
@@ -38,14 +41,22 @@ pub(crate) fn neg_errno() -> c_int {
 /// length without the NUL; when the buffer is too small, `UV_ENOBUFS` and
 /// `*size` is the size needed including the NUL. Callers check the
 /// arguments first.
+///
+/// # Safety
+/// `size` is valid for reads and writes, and `buffer` is valid for writes of
+/// `*size` bytes and does not overlap `src`.
 pub(crate) unsafe fn copy_out(src: &[u8], buffer: *mut c_char, size: *mut size_t) -> c_int {
-    if src.len() >= *size {
-        *size = src.len() + 1;
-        return UV_ENOBUFS;
+    // SAFETY: the caller guarantees `size` is readable and writable, and
+    // `buffer` holds `*size` > `src.len()` bytes when we reach the copy.
+    unsafe {
+        if src.len() >= *size {
+            *size = src.len() + 1;
+            return UV_ENOBUFS;
+        }
+        std::ptr::copy_nonoverlapping(src.as_ptr(), buffer as *mut u8, src.len());
+        *buffer.add(src.len()) = 0;
+        *size = src.len();
     }
-    std::ptr::copy_nonoverlapping(src.as_ptr(), buffer as *mut u8, src.len());
-    *buffer.add(src.len()) = 0;
-    *size = src.len();
     0
 }
 
@@ -57,11 +68,16 @@ pub(crate) fn slurp(path: &[u8]) -> Result<Vec<u8>, c_int> {
 }
 
 /// Bytes of a C string (without the NUL); empty for NULL.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string that stays valid and
+/// unchanged for `'a`.
 pub(crate) unsafe fn cstr_bytes<'a>(p: *const c_char) -> &'a [u8] {
     if p.is_null() {
         &[]
     } else {
-        std::ffi::CStr::from_ptr(p).to_bytes()
+        // SAFETY: non-NULL, so a NUL-terminated string living for 'a (caller's contract).
+        unsafe { std::ffi::CStr::from_ptr(p).to_bytes() }
     }
 }
 

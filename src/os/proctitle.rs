@@ -5,6 +5,9 @@
 //! caller a private copy of argv first. Before uv_setup_args (or after it
 //! failed) there is no area to write to, and both calls report UV_ENOBUFS.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use super::*;
 use crate::alloc;
 use libc::{c_char, c_int, c_void, size_t};
@@ -21,7 +24,8 @@ struct Title {
     args_mem: *mut c_void,
 }
 
-// The pointers refer to process-wide memory; every access holds the lock.
+// SAFETY: the pointers refer to process-wide memory (the original argv
+// area and our argv copy), tied to no thread; every access holds TITLE's lock.
 unsafe impl Send for Title {}
 
 static TITLE: Mutex<Title> = Mutex::new(Title {
@@ -44,36 +48,48 @@ pub unsafe extern "C" fn uv_setup_args(argc: c_int, argv: *mut *mut c_char) -> *
     let argc = argc as usize;
     let mut lens = Vec::with_capacity(argc);
     for i in 0..argc {
-        let a = *argv.add(i);
+        // SAFETY: uv.h / main(): `argv` holds `argc` entries, each NULL or a
+        // C string.
+        let a = unsafe { *argv.add(i) };
         if a.is_null() {
             return argv;
         }
-        lens.push(libc::strlen(a) + 1);
+        // SAFETY: `a` is a non-NULL C string of argv.
+        lens.push(unsafe { libc::strlen(a) } + 1);
     }
 
     // One block: argc + 1 pointers, then the strings.
     let table = (argc + 1) * std::mem::size_of::<*mut c_char>();
     let total = table + lens.iter().sum::<usize>();
-    let new_argv = alloc::malloc(total) as *mut *mut c_char;
+    // SAFETY: plain allocation; the result is checked for NULL.
+    let new_argv = unsafe { alloc::malloc(total) } as *mut *mut c_char;
     if new_argv.is_null() {
         return argv;
     }
-    let mut s = (new_argv as *mut u8).add(table) as *mut c_char;
-    for (i, &len) in lens.iter().enumerate() {
-        std::ptr::copy_nonoverlapping(*argv.add(i), s, len);
-        *new_argv.add(i) = s;
-        s = s.add(len);
+    // SAFETY: `new_argv` is `table` bytes of argc + 1 pointer slots (malloc's
+    // alignment suits pointers) then room for each argv string with its NUL
+    // (`lens`, measured above); the sources are argv's strings.
+    unsafe {
+        let mut s = (new_argv as *mut u8).add(table) as *mut c_char;
+        for (i, &len) in lens.iter().enumerate() {
+            std::ptr::copy_nonoverlapping(*argv.add(i), s, len);
+            *new_argv.add(i) = s;
+            s = s.add(len);
+        }
+        *new_argv.add(argc) = std::ptr::null_mut();
     }
-    *new_argv.add(argc) = std::ptr::null_mut();
 
     // The writable area is argv[0] plus every following string that sits
     // right behind the previous one (the kernel lays real argv out that
     // way). libuv assumes contiguity; checking it keeps a hand-made argv
     // from being overrun.
-    let area = *argv;
+    // SAFETY: argc >= 1 entries, all non-NULL (checked above).
+    let area = unsafe { *argv };
     let mut cap = 0;
     for (i, &len) in lens.iter().enumerate() {
-        if i > 0 && *argv.add(i) != area.add(cap) {
+        // SAFETY: i < argc entries of argv. (`area + cap` is only compared,
+        // hence wrapping_add: no in-bounds claim about a hand-made argv.)
+        if i > 0 && unsafe { *argv.add(i) } != area.wrapping_add(cap) {
             break;
         }
         cap += len;
@@ -81,7 +97,8 @@ pub unsafe extern "C" fn uv_setup_args(argc: c_int, argv: *mut *mut c_char) -> *
 
     let mut t = title();
     t.area = area;
-    t.len = libc::strlen(area);
+    // SAFETY: `area` is argv[0], a C string.
+    t.len = unsafe { libc::strlen(area) };
     t.cap = cap;
     t.args_mem = new_argv as *mut c_void;
     new_argv
@@ -96,16 +113,24 @@ pub unsafe extern "C" fn uv_set_process_title(title_: *const c_char) -> c_int {
     if title_.is_null() {
         return UV_EINVAL;
     }
-    let mut len = libc::strlen(title_);
+    // SAFETY: uv.h: `title_` is a C string (non-NULL checked).
+    let mut len = unsafe { libc::strlen(title_) };
     // Too long: libuv truncates to the area.
     if len >= t.cap {
         len = t.cap.saturating_sub(1);
     }
-    std::ptr::copy(title_, t.area, len);
-    std::ptr::write_bytes(t.area.add(len), 0, t.cap - len);
+    // SAFETY: args_mem is set, so `area` is the `cap` (>= 1) writable bytes
+    // of the original argv that uv_setup_args measured; len < cap. `copy`
+    // allows `title_` to overlap the area (a title read back from it).
+    // After this the area holds a C string, which prctl reads.
+    unsafe {
+        std::ptr::copy(title_, t.area, len);
+        std::ptr::write_bytes(t.area.add(len), 0, t.cap - len);
+    }
     t.len = len;
     // Also the name in /proc/PID/comm (first 15 bytes), as libuv does.
-    libc::prctl(libc::PR_SET_NAME, t.area as libc::c_ulong, 0, 0, 0);
+    // SAFETY: as above, `area` is a C string; the lock is still held.
+    unsafe { libc::prctl(libc::PR_SET_NAME, t.area as libc::c_ulong, 0, 0, 0) };
     0
 }
 
@@ -118,8 +143,12 @@ pub unsafe extern "C" fn uv_get_process_title(buffer: *mut c_char, size: size_t)
     if t.args_mem.is_null() || size <= t.len {
         return UV_ENOBUFS;
     }
-    std::ptr::copy_nonoverlapping(t.area, buffer, t.len);
-    *buffer.add(t.len) = 0;
+    // SAFETY: args_mem is set, so `area` holds the title's `len` bytes
+    // (under the lock); uv.h: `buffer` holds `size` > len bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(t.area, buffer, t.len);
+        *buffer.add(t.len) = 0;
+    }
     0
 }
 
@@ -127,7 +156,8 @@ pub unsafe extern "C" fn uv_get_process_title(buffer: *mut c_char, size: size_t)
 /// the title calls behave as before uv_setup_args.
 pub fn process_title_cleanup() {
     let mut t = title();
-    // SAFETY: args_mem came from alloc::malloc in uv_setup_args.
+    // SAFETY: args_mem is NULL or came from alloc::malloc in uv_setup_args,
+    // and is cleared under the same lock, so it is freed once.
     unsafe { alloc::free(t.args_mem) };
     t.args_mem = std::ptr::null_mut();
     t.area = std::ptr::null_mut();
@@ -143,6 +173,8 @@ mod tests {
     // The only test touching the process-wide title state.
     #[test]
     fn title_lifecycle() {
+        // SAFETY: the argv area and table are leaked, so they outlive the
+        // title state that points at them; `buf` is a local of its true size.
         unsafe {
             let mut buf = [0 as c_char; 512];
             assert_eq!(uv_get_process_title(std::ptr::null_mut(), 100), UV_EINVAL);

@@ -1,6 +1,9 @@
 //! CPUs, memory, load, uptime, resident set size, and the cgroup limits
 //! libuv 1.50 takes into account (memory: v1 and v2; CPU quota: v1 and v2).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use super::*;
 use crate::alloc;
 use libc::{c_char, c_int, c_uint, c_void, size_t};
@@ -67,7 +70,9 @@ pub unsafe extern "C" fn uv_loadavg(avg: *mut f64) {
     if avg.is_null() {
         return;
     }
-    let out = std::slice::from_raw_parts_mut(avg, 3);
+    // SAFETY: uv.h: `avg` (non-NULL) is the caller's double[3], not
+    // otherwise accessed during this call.
+    let out = unsafe { std::slice::from_raw_parts_mut(avg, 3) };
     if let Some(v) = slurp(b"/proc/loadavg")
         .ok()
         .and_then(|b| parse_f64s::<3>(&b))
@@ -75,10 +80,14 @@ pub unsafe extern "C" fn uv_loadavg(avg: *mut f64) {
         out.copy_from_slice(&v);
         return;
     }
-    let mut info: libc::sysinfo = std::mem::zeroed();
-    if libc::sysinfo(&mut info) < 0 {
-        return;
-    }
+    // SAFETY: sysinfo fills a zeroed struct we own (all-zero is valid).
+    let info = unsafe {
+        let mut info: libc::sysinfo = std::mem::zeroed();
+        if libc::sysinfo(&mut info) < 0 {
+            return;
+        }
+        info
+    };
     for (o, l) in out.iter_mut().zip(info.loads) {
         *o = l as f64 / 65536.0;
     }
@@ -94,14 +103,20 @@ pub unsafe extern "C" fn uv_uptime(uptime: *mut f64) -> c_int {
         .ok()
         .and_then(|b| parse_f64s::<1>(&b))
     {
-        *uptime = v;
+        // SAFETY: uv.h: `uptime` (non-NULL) is the caller's out-parameter.
+        unsafe { *uptime = v };
         return 0;
     }
-    let mut ts: libc::timespec = std::mem::zeroed();
-    if libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) != 0 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the local `ts`.
+    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
         return neg_errno();
     }
-    *uptime = ts.tv_sec as f64;
+    // SAFETY: uv.h: `uptime` (non-NULL) is the caller's out-parameter.
+    unsafe { *uptime = ts.tv_sec as f64 };
     0
 }
 
@@ -124,8 +139,10 @@ pub unsafe extern "C" fn uv_resident_set_memory(rss: *mut size_t) -> c_int {
     };
     match parse_i64(field) {
         Some(pages) if pages >= 0 => {
-            *rss =
-                (pages as usize).saturating_mul(libc::sysconf(libc::_SC_PAGESIZE).max(1) as usize);
+            // SAFETY: sysconf has no preconditions.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as usize;
+            // SAFETY: uv.h: `rss` (non-NULL) is the caller's out-parameter.
+            unsafe { *rss = (pages as usize).saturating_mul(page) };
             0
         }
         _ => UV_EINVAL,
@@ -580,8 +597,11 @@ pub unsafe extern "C" fn uv_cpu_info(
     if cpu_infos.is_null() || count.is_null() {
         return UV_EINVAL;
     }
-    *cpu_infos = std::ptr::null_mut();
-    *count = 0;
+    // SAFETY: uv.h: the caller's out-parameters (non-NULL checked).
+    unsafe {
+        *cpu_infos = std::ptr::null_mut();
+        *count = 0;
+    }
     let mut stats = match read_proc_stat() {
         Ok(s) => s,
         Err(e) => return e,
@@ -606,8 +626,9 @@ pub unsafe extern "C" fn uv_cpu_info(
         })
         .collect();
 
-    // SAFETY: sysconf has no preconditions. Ticks to milliseconds.
-    let hz = libc::sysconf(libc::_SC_CLK_TCK);
+    // Ticks to milliseconds.
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     let ms_per_tick = if hz > 0 {
         (1000 / hz).max(1) as u64
     } else {
@@ -617,17 +638,22 @@ pub unsafe extern "C" fn uv_cpu_info(
     let n = stats.len();
     let array = n * std::mem::size_of::<uv_cpu_info_t>();
     let strings: usize = models.iter().map(|m| m.len() + 1).sum();
-    let block = alloc::malloc(array + strings) as *mut u8;
+    // SAFETY: plain allocation; the result is checked for NULL.
+    let block = unsafe { alloc::malloc(array + strings) } as *mut u8;
     if block.is_null() {
         return UV_ENOMEM;
     }
-    let mut at = block.add(array);
     let mut model_ptrs = Vec::with_capacity(models.len());
-    for m in &models {
-        std::ptr::copy_nonoverlapping(m.as_ptr(), at, m.len());
-        *at.add(m.len()) = 0;
-        model_ptrs.push(at as *mut c_char);
-        at = at.add(m.len() + 1);
+    // SAFETY: after the `array` bytes of the block come `strings` bytes,
+    // sized for every model name and its NUL.
+    unsafe {
+        let mut at = block.add(array);
+        for m in &models {
+            std::ptr::copy_nonoverlapping(m.as_ptr(), at, m.len());
+            *at.add(m.len()) = 0;
+            model_ptrs.push(at as *mut c_char);
+            at = at.add(m.len() + 1);
+        }
     }
     let infos = block as *mut uv_cpu_info_t;
     for (i, (s, &mi)) in stats.iter().zip(&model_of).enumerate() {
@@ -640,7 +666,7 @@ pub unsafe extern "C" fn uv_cpu_info(
             .ok()
             .and_then(|b| parse_u64(&b))
             .unwrap_or(0);
-        infos.add(i).write(uv_cpu_info_t {
+        let info = uv_cpu_info_t {
             model: model_ptrs
                 .get(mi)
                 .or(model_ptrs.first())
@@ -654,16 +680,24 @@ pub unsafe extern "C" fn uv_cpu_info(
                 idle: s.idle.saturating_mul(ms_per_tick),
                 irq: s.irq.saturating_mul(ms_per_tick),
             },
-        });
+        };
+        // SAFETY: i < n, the uv_cpu_info_t slots at the start of the block
+        // (malloc's alignment suits them).
+        unsafe { infos.add(i).write(info) };
     }
-    *cpu_infos = infos;
-    *count = n as c_int;
+    // SAFETY: the caller's out-parameters (non-NULL checked).
+    unsafe {
+        *cpu_infos = infos;
+        *count = n as c_int;
+    }
     0
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_free_cpu_info(cpu_infos: *mut uv_cpu_info_t, _count: c_int) {
-    alloc::free(cpu_infos as *mut c_void);
+    // SAFETY: uv.h: `cpu_infos` is NULL or what uv_cpu_info returned, one
+    // crate::alloc block holding the array and its strings.
+    unsafe { alloc::free(cpu_infos as *mut c_void) };
 }
 
 #[cfg(test)]
@@ -751,6 +785,8 @@ mod tests {
 
     #[test]
     fn cpus_memory_load() {
+        // SAFETY: out-parameters are locals of their true size; the infos
+        // read are those uv_cpu_info returned, freed once.
         unsafe {
             let mut infos: *mut uv_cpu_info_t = std::ptr::null_mut();
             let mut n: c_int = 0;
