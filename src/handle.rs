@@ -407,6 +407,10 @@ unsafe fn print_handles(loop_: *mut uv_loop_t, only_active: bool, stream: *mut l
     } else {
         loop_
     };
+    if loop_.is_null() {
+        // The default loop could not be created: nothing to print.
+        return;
+    }
     let stream = if stream.is_null() {
         // SAFETY: glibc's `stderr` is always initialised; it is only read.
         unsafe { stderr }
