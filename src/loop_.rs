@@ -80,10 +80,16 @@ pub struct LoopInner {
     pub running: u32,
 }
 
+impl Drop for LoopShared {
+    fn drop(&mut self) {
+        unsafe { libc::close(*self.wake_fd.get_mut()) };
+    }
+}
+
 impl Drop for LoopInner {
     fn drop(&mut self) {
-        let shared = unsafe { Arc::from_raw(self.shared) };
-        unsafe { libc::close(shared.wake_fd.load(Ordering::Acquire)) };
+        // A worker finishing post_done may hold the shared part a moment longer.
+        drop(unsafe { Arc::from_raw(self.shared) });
     }
 }
 
@@ -110,12 +116,17 @@ pub unsafe fn wake(loop_: *mut uv_loop_t) {
 /// done callback runs on the loop thread.
 pub unsafe fn post_done(w: *mut uv__work, status: c_int) {
     let shared = shared_of((*w).loop_);
-    (*shared)
+    // Once pushed, `w` is the loop's: it may run the done callback, and the
+    // user may close and free the loop, before wake() below is done. Our own
+    // count keeps the shared part and its eventfd alive until then.
+    Arc::increment_strong_count(shared);
+    let shared = Arc::from_raw(shared);
+    shared
         .done
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push((w as usize, status));
-    (*shared).wake();
+    shared.wake();
 }
 
 fn new_eventfd() -> Result<c_int, c_int> {
