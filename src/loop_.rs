@@ -10,7 +10,7 @@ use crate::{handle, loop_watcher, queue, timer, watcher};
 use libc::{c_int, c_void, size_t};
 use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub const UV_RUN_DEFAULT: c_int = 0;
@@ -27,6 +27,9 @@ pub struct LoopShared {
     wake_fd: AtomicI32,
     /// A wake-up is written and not yet consumed: further ones are free.
     wake_pending: AtomicBool,
+    /// Threads between loading `wake_fd` and writing to it: the descriptor
+    /// a rebuild replaces is closed only once none is left.
+    wakers: AtomicU32,
 }
 
 impl LoopShared {
@@ -35,7 +38,8 @@ impl LoopShared {
             return;
         }
         let one: u64 = 1;
-        let fd = self.wake_fd.load(Ordering::Acquire);
+        self.wakers.fetch_add(1, Ordering::SeqCst);
+        let fd = self.wake_fd.load(Ordering::SeqCst);
         loop {
             let r = unsafe { libc::write(fd, &one as *const u64 as *const c_void, 8) };
             // EAGAIN means the counter is saturated: the loop wakes anyway.
@@ -43,6 +47,7 @@ impl LoopShared {
                 break;
             }
         }
+        self.wakers.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -182,6 +187,7 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
         done: Mutex::new(Vec::new()),
         wake_fd: AtomicI32::new(wake_fd),
         wake_pending: AtomicBool::new(false),
+        wakers: AtomicU32::new(0),
     });
     let inner = Box::new(LoopInner {
         shared: Arc::into_raw(shared),
@@ -378,7 +384,7 @@ pub unsafe extern "C" fn uv_loop_configure(
             (*inner).sqpoll_requested = true;
             // Only a forced io_uring loop gets a polling kernel thread.
             if (*inner).backend.sqpoll_grantable() {
-                return rebuild_backend(loop_);
+                return rebuild_backend(loop_, false);
             }
             0
         }
@@ -388,8 +394,9 @@ pub unsafe extern "C" fn uv_loop_configure(
 
 /// Replaces the loop's backend and wake-up descriptor with fresh ones and
 /// registers every watcher again: after fork (the child must not share the
-/// parent's epoll set or ring) and when SQPOLL is requested.
-unsafe fn rebuild_backend(loop_: *mut uv_loop_t) -> c_int {
+/// parent's epoll set or ring, `after_fork`) and when SQPOLL is requested or
+/// the credentials changed.
+unsafe fn rebuild_backend(loop_: *mut uv_loop_t, after_fork: bool) -> c_int {
     let inner = inner(loop_);
     let wake_fd = match new_eventfd() {
         Ok(fd) => fd,
@@ -403,7 +410,25 @@ unsafe fn rebuild_backend(loop_: *mut uv_loop_t) -> c_int {
         }
     };
     let shared = &*(*inner).shared;
-    let old = shared.wake_fd.swap(wake_fd, Ordering::AcqRel);
+    let old = shared.wake_fd.swap(wake_fd, Ordering::SeqCst);
+    if after_fork {
+        // Only this thread survived the fork: a count left by a thread that
+        // was inside wake() when the parent forked will never come down.
+        shared.wakers.store(0, Ordering::SeqCst);
+    } else {
+        // A thread that loaded `old` before the swap may still write to it:
+        // closing it under that thread could hand its number to a new file
+        // that then receives the write. Those writes take microseconds.
+        let mut spins = 0u32;
+        while shared.wakers.load(Ordering::SeqCst) != 0 {
+            spins += 1;
+            if spins % 1000 == 0 {
+                libc::sched_yield();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
     libc::close(old);
     (*inner).backend = backend;
     (*loop_).backend_fd = (*inner).backend.fd();
@@ -452,7 +477,7 @@ pub unsafe extern "C" fn uv_loop_fork(loop_: *mut uv_loop_t) -> c_int {
     if loop_.is_null() || (*loop_).internal_fields.is_null() {
         return -libc::EINVAL;
     }
-    let err = rebuild_backend(loop_);
+    let err = rebuild_backend(loop_, true);
     if err != 0 {
         return err;
     }
@@ -577,7 +602,7 @@ unsafe fn prepare_backend(loop_: *mut uv_loop_t) {
     if (*inner(loop_)).backend.ring_needs_rebuild() {
         // The process changed identity: give it a ring (and io-wq workers)
         // of the new one. Watchers are re-armed by the rebuild.
-        rebuild_backend(loop_);
+        rebuild_backend(loop_, false);
     }
     watcher::flush(loop_);
 }
