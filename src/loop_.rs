@@ -464,7 +464,8 @@ unsafe fn owes_wakeup(loop_: *mut uv_loop_t) -> bool {
     let mut q = (*head).next;
     while q != head {
         let h = crate::container_of!(q, uv_async_t, queue);
-        if std::ptr::read_volatile(&(*h).pending) != 0 {
+        // Senders on other threads set `pending` atomically (uv_async_send).
+        if AtomicI32::from_ptr(std::ptr::addr_of_mut!((*h).pending)).load(Ordering::SeqCst) != 0 {
             return true;
         }
         q = (*q).next;
