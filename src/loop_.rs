@@ -507,9 +507,11 @@ pub unsafe extern "C" fn uv_metrics_info(
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_metrics_idle_time(loop_: *mut uv_loop_t) -> u64 {
-    let m = &(*inner(loop_)).metrics;
-    let idle = m.idle_time.load(Ordering::Acquire);
-    let entry = m.entry_time.load(Ordering::Acquire);
+    // Callable from any thread: refer to the atomic fields only, never to
+    // the whole Metrics, whose plain counters the loop thread writes.
+    let m = std::ptr::addr_of!((*inner(loop_)).metrics);
+    let idle = (*m).idle_time.load(Ordering::Acquire);
+    let entry = (*m).entry_time.load(Ordering::Acquire);
     if entry > 0 {
         idle + crate::time::uv_hrtime().saturating_sub(entry)
     } else {
