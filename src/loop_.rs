@@ -1056,3 +1056,36 @@ pub extern "C" fn uv_library_shutdown() {
         crate::os::process_title_cleanup();
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker still inside post_done holds its own count of the shared
+    /// part: the loop may be closed meanwhile, and the worker's wake() must
+    /// still find the shared part and its eventfd alive (it used to find them
+    /// freed and closed).
+    #[test]
+    fn worker_count_keeps_wakeup_alive_past_loop_close() {
+        let mut storage = MaybeUninit::<uv_loop_t>::zeroed();
+        let lp = storage.as_mut_ptr();
+        // SAFETY: `lp` is zeroed memory for a loop, alive for the whole test;
+        // the count taken is the one post_done takes while the loop is open.
+        let (worker, fd) = unsafe {
+            assert_eq!(uv_loop_init(lp), 0);
+            let shared = shared_of(lp);
+            Arc::increment_strong_count(shared);
+            (Arc::from_raw(shared), (*lp).async_io_watcher.fd)
+        };
+        // SAFETY: `lp` is an initialised loop with no handle or request.
+        assert_eq!(unsafe { uv_loop_close(lp) }, 0);
+        // What post_done does last, after the loop may be gone.
+        worker.wake();
+        let mut count = 0u64;
+        // SAFETY: `count` is 8 writable bytes; `fd` is the eventfd the
+        // worker's count keeps open.
+        let r = unsafe { libc::read(fd, &mut count as *mut u64 as *mut c_void, 8) };
+        assert_eq!((r, count), (8, 1));
+        drop(worker);
+    }
+}
