@@ -1088,4 +1088,39 @@ mod tests {
         assert_eq!((r, count), (8, 1));
         drop(worker);
     }
+
+    /// rebuild_backend must not close the old eventfd under a thread that
+    /// has loaded it in wake() and not written yet (the number could go to
+    /// a new file before that write).
+    #[test]
+    fn rebuild_waits_for_wakers_before_closing_old_eventfd() {
+        let mut storage = MaybeUninit::<uv_loop_t>::zeroed();
+        let lp = storage.as_mut_ptr();
+        // SAFETY: `lp` is zeroed memory for a loop, alive for the whole test;
+        // the count taken keeps the shared part for the waker thread.
+        let (shared, old_fd) = unsafe {
+            assert_eq!(uv_loop_init(lp), 0);
+            let shared = shared_of(lp);
+            Arc::increment_strong_count(shared);
+            (Arc::from_raw(shared), (*lp).async_io_watcher.fd)
+        };
+        // A waker between loading the descriptor and writing to it.
+        shared.wakers.fetch_add(1, Ordering::SeqCst);
+        let waker = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                // SAFETY: F_GETFD only asks the kernel about the number.
+                let open = unsafe { libc::fcntl(old_fd, libc::F_GETFD) } != -1;
+                shared.wakers.fetch_sub(1, Ordering::SeqCst);
+                open
+            })
+        };
+        // SAFETY: `lp` is an initialised loop, used on this thread only.
+        assert_eq!(unsafe { rebuild_backend(lp, false) }, 0);
+        assert!(waker.join().unwrap(), "old eventfd closed under a waker");
+        // SAFETY: as above; nothing is open on the loop.
+        assert_eq!(unsafe { uv_loop_close(lp) }, 0);
+        drop(shared);
+    }
 }
