@@ -1061,6 +1061,22 @@ pub extern "C" fn uv_library_shutdown() {
 mod tests {
     use super::*;
 
+    /// Initialises the loop at `lp` and takes a count of its shared part,
+    /// as post_done does; returns that count and the loop's eventfd.
+    ///
+    /// # Safety
+    /// `lp` must be zeroed memory for a loop that outlives the test.
+    unsafe fn init_with_worker_count(lp: *mut uv_loop_t) -> (Arc<LoopShared>, c_int) {
+        // SAFETY: `lp` is memory for a loop (the contract); once initialised,
+        // its LoopInner holds a count, so the shared part is live for ours.
+        unsafe {
+            assert_eq!(uv_loop_init(lp), 0);
+            let shared = shared_of(lp);
+            Arc::increment_strong_count(shared);
+            (Arc::from_raw(shared), (*lp).async_io_watcher.fd)
+        }
+    }
+
     /// A worker still inside post_done holds its own count of the shared
     /// part: the loop may be closed meanwhile, and the worker's wake() must
     /// still find the shared part and its eventfd alive (it used to find them
@@ -1069,14 +1085,8 @@ mod tests {
     fn worker_count_keeps_wakeup_alive_past_loop_close() {
         let mut storage = MaybeUninit::<uv_loop_t>::zeroed();
         let lp = storage.as_mut_ptr();
-        // SAFETY: `lp` is zeroed memory for a loop, alive for the whole test;
-        // the count taken is the one post_done takes while the loop is open.
-        let (worker, fd) = unsafe {
-            assert_eq!(uv_loop_init(lp), 0);
-            let shared = shared_of(lp);
-            Arc::increment_strong_count(shared);
-            (Arc::from_raw(shared), (*lp).async_io_watcher.fd)
-        };
+        // SAFETY: `lp` is zeroed memory for a loop, alive for the whole test.
+        let (worker, fd) = unsafe { init_with_worker_count(lp) };
         // SAFETY: `lp` is an initialised loop with no handle or request.
         assert_eq!(unsafe { uv_loop_close(lp) }, 0);
         // What post_done does last, after the loop may be gone.
@@ -1096,14 +1106,8 @@ mod tests {
     fn rebuild_waits_for_wakers_before_closing_old_eventfd() {
         let mut storage = MaybeUninit::<uv_loop_t>::zeroed();
         let lp = storage.as_mut_ptr();
-        // SAFETY: `lp` is zeroed memory for a loop, alive for the whole test;
-        // the count taken keeps the shared part for the waker thread.
-        let (shared, old_fd) = unsafe {
-            assert_eq!(uv_loop_init(lp), 0);
-            let shared = shared_of(lp);
-            Arc::increment_strong_count(shared);
-            (Arc::from_raw(shared), (*lp).async_io_watcher.fd)
-        };
+        // SAFETY: `lp` is zeroed memory for a loop, alive for the whole test.
+        let (shared, old_fd) = unsafe { init_with_worker_count(lp) };
         // A waker between loading the descriptor and writing to it.
         shared.wakers.fetch_add(1, Ordering::SeqCst);
         let waker = {
