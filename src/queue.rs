@@ -3,61 +3,109 @@
 //! The nodes live inside C-owned structs, so these helpers work on raw
 //! pointers; a node that is in no list points at itself.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use crate::abi::uv__queue;
 
+/// Makes `q` an empty list (or a node in no list): it points at itself.
+///
+/// # Safety
+/// `q` must be valid for writes of a `uv__queue`.
 pub unsafe fn init(q: *mut uv__queue) {
-    (*q).next = q;
-    (*q).prev = q;
+    // SAFETY: the caller gives a writable node.
+    unsafe {
+        (*q).next = q;
+        (*q).prev = q;
+    }
 }
 
+/// # Safety
+/// `q` must be valid for reads of a `uv__queue`.
 pub unsafe fn is_empty(q: *const uv__queue) -> bool {
-    std::ptr::eq((*q).next, q)
+    // SAFETY: the caller gives a readable node.
+    std::ptr::eq(unsafe { (*q).next }, q)
 }
 
+/// # Safety
+/// `q` must be valid for reads of a `uv__queue`.
 pub unsafe fn head(q: *const uv__queue) -> *mut uv__queue {
-    (*q).next
+    // SAFETY: the caller gives a readable node.
+    unsafe { (*q).next }
 }
 
+/// Links `q` in as the last element of `h`.
+///
+/// # Safety
+/// `h` must be a live, well-formed list (every node it links to valid for
+/// writes) and `q` a writable node in no list (its links are overwritten).
 pub unsafe fn insert_tail(h: *mut uv__queue, q: *mut uv__queue) {
-    (*q).next = h;
-    (*q).prev = (*h).prev;
-    (*(*q).prev).next = q;
-    (*h).prev = q;
+    // SAFETY: `h`, its last node and `q` are writable nodes (the contract).
+    unsafe {
+        (*q).next = h;
+        (*q).prev = (*h).prev;
+        (*(*q).prev).next = q;
+        (*h).prev = q;
+    }
 }
 
+/// Links `q` in as the first element of `h`.
+///
+/// # Safety
+/// As for [`insert_tail`].
 pub unsafe fn insert_head(h: *mut uv__queue, q: *mut uv__queue) {
-    (*q).next = (*h).next;
-    (*q).prev = h;
-    (*(*q).next).prev = q;
-    (*h).next = q;
+    // SAFETY: `h`, its first node and `q` are writable nodes (the contract).
+    unsafe {
+        (*q).next = (*h).next;
+        (*q).prev = h;
+        (*(*q).next).prev = q;
+        (*h).next = q;
+    }
 }
 
 /// Unlinks `q` from whatever list holds it; the node is left self-linked.
 /// Removing a self-linked node is harmless.
+///
+/// # Safety
+/// `q` must be a writable node that is self-linked, zeroed (null links), or
+/// in a live, well-formed list whose neighbours of `q` are writable.
 pub unsafe fn remove(q: *mut uv__queue) {
-    if (*q).next.is_null() {
+    // SAFETY: `q` and, when it is linked, its two neighbours are writable
+    // nodes (the contract); a null `next` means a zeroed, unlinked node.
+    unsafe {
+        if (*q).next.is_null() {
+            init(q);
+            return;
+        }
+        (*(*q).prev).next = (*q).next;
+        (*(*q).next).prev = (*q).prev;
         init(q);
-        return;
     }
-    (*(*q).prev).next = (*q).next;
-    (*(*q).next).prev = (*q).prev;
-    init(q);
 }
 
 /// Moves every element of `h` to `n` (which is overwritten); `h` ends empty.
+///
+/// # Safety
+/// `h` must be a live, well-formed list of writable nodes and `n` a writable
+/// node in no list.
 pub unsafe fn move_all(h: *mut uv__queue, n: *mut uv__queue) {
-    if is_empty(h) {
-        init(n);
-    } else {
-        (*n).next = (*h).next;
-        (*n).prev = (*h).prev;
-        (*(*n).next).prev = n;
-        (*(*n).prev).next = n;
-        init(h);
+    // SAFETY: `h`, its first and last nodes and `n` are writable (the contract).
+    unsafe {
+        if is_empty(h) {
+            init(n);
+        } else {
+            (*n).next = (*h).next;
+            (*n).prev = (*h).prev;
+            (*(*n).next).prev = n;
+            (*(*n).prev).next = n;
+            init(h);
+        }
     }
 }
 
 /// Converts a pointer to a field back into a pointer to its container.
+/// Unsafe to expand (pointer arithmetic): `$ptr` must point at the `$field`
+/// of a live `$ty`.
 #[macro_export]
 macro_rules! container_of {
     ($ptr:expr, $ty:ty, $($field:tt)+) => {
@@ -68,26 +116,44 @@ macro_rules! container_of {
 /// Visits each node of `head` once, in order, putting it back at the tail
 /// just before `f` sees it: `f` may run user callbacks that remove, add or
 /// re-add any node; a node added meanwhile waits for the next visit.
+///
+/// # Safety
+/// `head` must be a live, well-formed list of writable nodes, and stay so
+/// (and alive) while `f` runs; `f` may unlink or free only nodes it is given
+/// or nodes in other lists, after unlinking them.
 pub unsafe fn for_each_requeued(head: *mut uv__queue, mut f: impl FnMut(*mut uv__queue)) {
-    drain(head, |q| {
-        insert_tail(head, q);
-        f(q);
-    });
+    // SAFETY: `q` comes unlinked from `drain`, and `head` is live (the contract).
+    unsafe {
+        drain(head, |q| {
+            insert_tail(head, q);
+            f(q);
+        });
+    }
 }
 
 /// Takes every node off `head` and hands each to `f`, unlinked; nodes added
 /// while this runs (by `f`'s callbacks) are left on `head` for later.
+///
+/// # Safety
+/// `head` must be a live, well-formed list of writable nodes. While `f`
+/// runs, the nodes not yet handed out may be unlinked with [`remove`] (they
+/// sit on a private list) but must stay valid until unlinked.
 pub unsafe fn drain(head: *mut uv__queue, mut f: impl FnMut(*mut uv__queue)) {
     let mut tmp = uv__queue {
         next: std::ptr::null_mut(),
         prev: std::ptr::null_mut(),
     };
     let tmp_ptr: *mut uv__queue = &mut tmp;
-    move_all(head, tmp_ptr);
-    while !is_empty(tmp_ptr) {
-        let q = self::head(tmp_ptr);
-        remove(q);
-        f(q);
+    // SAFETY: `head` is a live list (the contract) and `tmp` a local node in
+    // no list; `tmp` outlives the loop, and each node still on it is valid
+    // (the contract) so unlinking it touches only live nodes.
+    unsafe {
+        move_all(head, tmp_ptr);
+        while !is_empty(tmp_ptr) {
+            let q = self::head(tmp_ptr);
+            remove(q);
+            f(q);
+        }
     }
 }
 
@@ -98,6 +164,7 @@ mod tests {
 
     #[test]
     fn insert_remove_move() {
+        // SAFETY: every node is a local that outlives the test's lists.
         unsafe {
             let mut h = uv__queue {
                 next: null_mut(),

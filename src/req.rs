@@ -1,21 +1,41 @@
 //! Requests: the common head (`uv_req_t`), accessors, and the loop's count of
 //! requests in flight, which keeps `uv_run` alive.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use crate::abi::*;
 use libc::{c_char, c_void, size_t};
 
 /// Marks `req` as in flight on `loop_` (libuv's `uv__req_init` + register).
+///
+/// # Safety
+/// `req` must be valid for writes of a `uv_req_t` head, and `loop_` as for
+/// [`register`].
 pub unsafe fn init(loop_: *mut uv_loop_t, req: *mut uv_req_t, type_: uv_req_type) {
-    (*req).type_ = type_;
-    register(loop_);
+    // SAFETY: `req` is writable (the contract).
+    unsafe { (*req).type_ = type_ };
+    // SAFETY: same contract.
+    unsafe { register(loop_) };
 }
 
+/// Counts one more request in flight on `loop_`.
+///
+/// # Safety
+/// `loop_` must be a live, initialised loop, and this must run on its thread
+/// (the count is not atomic).
 pub unsafe fn register(loop_: *mut uv_loop_t) {
-    (*loop_).active_reqs += 1;
+    // SAFETY: `loop_` is live and only its thread touches the count (the contract).
+    unsafe { (*loop_).active_reqs += 1 };
 }
 
+/// Counts one request in flight less on `loop_`.
+///
+/// # Safety
+/// As for [`register`].
 pub unsafe fn unregister(loop_: *mut uv_loop_t) {
-    (*loop_).active_reqs = (*loop_).active_reqs.saturating_sub(1);
+    // SAFETY: `loop_` is live and only its thread touches the count (the contract).
+    unsafe { (*loop_).active_reqs = (*loop_).active_reqs.saturating_sub(1) };
 }
 
 const REQ_NAMES: [&[u8]; 10] = [
@@ -60,15 +80,18 @@ pub extern "C" fn uv_req_size(type_: uv_req_type) -> size_t {
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_req_get_data(req: *const uv_req_t) -> *mut c_void {
-    (*req).data
+    // SAFETY: `req` points at a request of the caller's (uv.h: any uv_req_t).
+    unsafe { (*req).data }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_req_set_data(req: *mut uv_req_t, data: *mut c_void) {
-    (*req).data = data;
+    // SAFETY: `req` points at a request of the caller's (uv.h: any uv_req_t).
+    unsafe { (*req).data = data };
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_req_get_type(req: *const uv_req_t) -> uv_req_type {
-    (*req).type_
+    // SAFETY: `req` points at a request of the caller's (uv.h: any uv_req_t).
+    unsafe { (*req).type_ }
 }
