@@ -255,13 +255,17 @@ pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, token: usize, res: i32) {
     let req = token as *mut uv_fs_t;
     let aux = (*li).fs_ring.reqs.remove(&token).unwrap_or_default();
     let res = aux.inline_res.unwrap_or(res);
-    if res == -libc::EOPNOTSUPP {
+    let ty = (*req).fs_type;
+    // A write the ring has partly done ends here: its list has been advanced
+    // in place, and the pool's write would count from zero and free it from
+    // the moved start.
+    let progressed = ty == UV_FS_WRITE && (*req).result > 0;
+    if res == -libc::EOPNOTSUPP && !progressed {
         // This kind of file does not do it in the ring: let a worker try.
         crate::req::unregister(loop_);
         submit_to_pool(loop_, req);
         return;
     }
-    let ty = (*req).fs_type;
     match ty {
         UV_FS_STAT | UV_FS_LSTAT | UV_FS_FSTAT => {
             (*req).result = res.min(0) as ssize_t;
@@ -326,6 +330,12 @@ unsafe fn release_bufs(req: *mut uv_fs_t, first: usize) {
 pub(crate) unsafe fn cancel(req: *mut uv_fs_t) -> bool {
     let loop_ = (*req).loop_;
     if loop_.is_null() || (*loop_).internal_fields.is_null() {
+        return false;
+    }
+    // The rest of a partly done write is not withdrawn (uv_cancel says
+    // EBUSY, as for a request a worker has started): its list has moved on,
+    // and uv_fs_req_cleanup would free it from the moved start.
+    if (*req).fs_type == UV_FS_WRITE && (*req).result > 0 {
         return false;
     }
     let li = inner(loop_);
