@@ -12,6 +12,7 @@ use crate::loop_::inner;
 use crate::sys::IOV_MAX;
 use io_uring::{opcode, types};
 use std::collections::HashMap;
+use std::ptr::NonNull;
 
 /// Above this many file operations in the ring, stats go to its workers
 /// instead of being answered on the loop thread (see `cached_stat`).
@@ -29,13 +30,27 @@ pub struct InFlight {
 /// What a request in the ring needs kept alive besides itself.
 #[derive(Default)]
 struct Aux {
-    statx: Option<Box<libc::statx>>,
+    /// The statx result space the kernel writes (from Box::into_raw, freed
+    /// when the Aux goes): held by address, not as a Box, since a Box claims
+    /// unique access that the kernel's write would break.
+    statx: Option<NonNull<libc::statx>>,
     /// The start of the buffer list of a write (a partial write moves
     /// `req->bufs` on; the copy is freed from its start).
     first_buf: usize,
     /// The result of a stat answered before submission (a no-op carries it
     /// through the ring, so the callback keeps its place in the order).
     inline_res: Option<i32>,
+}
+
+impl Drop for Aux {
+    fn drop(&mut self) {
+        if let Some(p) = self.statx.take() {
+            // SAFETY: `p` came from Box::into_raw in try_submit and nothing
+            // else frees it; an Aux is dropped only once its operation is
+            // complete or was withdrawn before the kernel saw it.
+            drop(unsafe { Box::from_raw(p.as_ptr()) });
+        }
+    }
 }
 
 impl InFlight {
@@ -191,8 +206,9 @@ pub(crate) unsafe fn try_submit(loop_: *mut uv_loop_t, req: *mut uv_fs_t) -> boo
             } else {
                 None
             };
-            let bufp = &mut *buf as *mut libc::statx as *mut types::statx;
-            aux.statx = Some(buf);
+            let bufp = Box::into_raw(buf);
+            aux.statx = NonNull::new(bufp);
+            let bufp = bufp as *mut types::statx;
             if let Some(res) = cached {
                 // Answered without blocking: the callback still comes from
                 // the loop, through a no-op completion of this turn's enter.
@@ -270,8 +286,8 @@ pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, token: usize, res: i32) {
         UV_FS_STAT | UV_FS_LSTAT | UV_FS_FSTAT => {
             (*req).result = res.min(0) as ssize_t;
             if res >= 0 {
-                if let Some(sx) = aux.statx.as_deref() {
-                    ops::statx_to_stat(sx, &mut (*req).statbuf);
+                if let Some(sx) = aux.statx {
+                    ops::statx_to_stat(sx.as_ref(), &mut (*req).statbuf);
                 }
                 (*req).ptr = ptr::addr_of_mut!((*req).statbuf) as *mut c_void;
             }
