@@ -9,6 +9,8 @@
 //! waiting on a disk, a network or a FUSE daemon. Everything else (uncached
 //! path, another filesystem, an old kernel, seccomp) returns None and takes
 //! the ring's statx.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::{c_char, c_int, c_long};
 use std::collections::HashMap;
@@ -88,7 +90,8 @@ fn query_local(id: u64) -> bool {
 /// Some(0) or Some(-errno) is the final answer; None means "use the ring".
 ///
 /// # Safety
-/// `path` must be a NUL-terminated string unless `fstat` is set.
+/// `path` must be a NUL-terminated string unless `fstat` is set. (`file` is
+/// only stat'ed, which is harmless on any descriptor.)
 pub(crate) unsafe fn try_stat(
     path: *const c_char,
     file: c_int,
@@ -108,17 +111,21 @@ pub(crate) unsafe fn try_stat(
             mode: 0,
             resolve: RESOLVE_CACHED,
         };
-        let fd = libc::syscall(
-            libc::SYS_openat2,
-            libc::AT_FDCWD,
-            path,
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        ) as c_int;
+        // SAFETY: `path` is a C string (contract) and `how` a live open_how
+        // of the size passed; the descriptor returned is ours, closed below.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                libc::AT_FDCWD,
+                path,
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        } as c_int;
         if fd < 0 {
             // A cached walk that fails has the same answer statx would
             // give; EAGAIN (not cached) and anything odd go to the ring.
-            let e = *libc::__errno_location();
+            let e = crate::sys::errno();
             return match e {
                 libc::ENOENT | libc::ENOTDIR | libc::ELOOP | libc::ENAMETOOLONG | libc::EACCES => {
                     Some(-e)
@@ -129,15 +136,20 @@ pub(crate) unsafe fn try_stat(
         fd
     };
     // DONT_SYNC never waits; on the filesystems below it changes nothing.
-    let r = libc::statx(
-        fd,
-        c"".as_ptr(),
-        libc::AT_EMPTY_PATH | libc::AT_STATX_DONT_SYNC,
-        libc::STATX_BASIC_STATS | libc::STATX_BTIME | STATX_MNT_ID_UNIQUE,
-        out,
-    );
+    // SAFETY: a literal empty path and `out`, a statx the caller lent us;
+    // `fd` is only read (the request's for fstat, ours otherwise).
+    let r = unsafe {
+        libc::statx(
+            fd,
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_STATX_DONT_SYNC,
+            libc::STATX_BASIC_STATS | libc::STATX_BTIME | STATX_MNT_ID_UNIQUE,
+            out,
+        )
+    };
     if !fstat {
-        libc::close(fd);
+        // SAFETY: the O_PATH descriptor openat2 gave us above, closed once.
+        unsafe { libc::close(fd) };
     }
     if r != 0 || out.stx_mask & STATX_MNT_ID_UNIQUE == 0 || !is_local_mount(out.stx_mnt_id) {
         return None;
@@ -151,7 +163,7 @@ mod tests {
     use std::ffi::CString;
 
     fn sx() -> libc::statx {
-        // SAFETY: statx is plain data.
+        // SAFETY: libc::statx is plain integers: all-zero bytes are a value.
         unsafe { std::mem::zeroed() }
     }
 
@@ -191,7 +203,7 @@ mod tests {
         assert!(std::fs::metadata(dir.join("missing")).is_err());
         let missing = CString::new(dir.join("missing").to_str().unwrap()).unwrap();
         let (mut follow, mut nofollow, mut absent) = (sx(), sx(), sx());
-        // SAFETY: the paths are NUL-terminated.
+        // SAFETY: the paths are NUL-terminated CStrings alive for the calls.
         let (rf, rn, ra) = unsafe {
             (
                 try_stat(cl.as_ptr(), -1, false, false, &mut follow),
@@ -218,7 +230,7 @@ mod tests {
         }
         // procfs is not on the list: always the ring's statx.
         let mut out = sx();
-        // SAFETY: a literal.
+        // SAFETY: a NUL-terminated literal; `out` is writable.
         let r = unsafe { try_stat(c"/proc/self/status".as_ptr(), -1, false, false, &mut out) };
         assert_eq!(r, None);
         std::fs::remove_dir_all(&dir).unwrap();

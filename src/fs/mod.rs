@@ -10,6 +10,8 @@
 //!
 //! An io_uring engine can therefore claim a request in `dispatch`, and when
 //! its completion arrives store the result and call `finish`.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::pool::WorkKind;
@@ -79,141 +81,231 @@ const ENOMEM: c_int = -libc::ENOMEM;
 
 /// Resets the public and private fields every request starts from (libuv's
 /// INIT). Returns false when there is no request to fill.
+///
+/// # Safety
+/// `req` is null or points to a uv_fs_t the caller may write and that is not
+/// in flight (the request contract below).
 unsafe fn begin(loop_: *mut uv_loop_t, req: *mut uv_fs_t, fs_type: c_int, cb: uv_fs_cb) -> bool {
     if req.is_null() {
         return false;
     }
     // Only async requests are counted on the loop (in `dispatch`).
-    (*req).r.type_ = UV_FS;
-    (*req).fs_type = fs_type;
-    (*req).result = 0;
-    (*req).ptr = null_mut();
-    (*req).loop_ = loop_;
-    (*req).path = ptr::null();
-    (*req).new_path = ptr::null();
-    (*req).bufs = null_mut();
-    (*req).cb = cb;
+    // SAFETY: `req` is non-null and writable (contract); only plain fields
+    // are stored, nothing is read from memory that may be uninitialised.
+    unsafe {
+        (*req).r.type_ = UV_FS;
+        (*req).fs_type = fs_type;
+        (*req).result = 0;
+        (*req).ptr = null_mut();
+        (*req).loop_ = loop_;
+        (*req).path = ptr::null();
+        (*req).new_path = ptr::null();
+        (*req).bufs = null_mut();
+        (*req).cb = cb;
+    }
     true
 }
 
 /// Stores `path` in the request: borrowed for sync calls (the caller's
 /// memory outlives the call), copied for async ones.
+///
+/// # Safety
+/// `req` is a request `begin` has filled; `path` is null or a NUL-terminated
+/// string.
 unsafe fn own_path(req: *mut uv_fs_t, path: *const c_char) -> c_int {
     if path.is_null() {
         return EINVAL;
     }
-    if (*req).cb.is_none() {
-        (*req).path = path;
-        return 0;
+    // SAFETY: `req` is writable and `path` a C string (contract). A sync
+    // request borrows the string only for the call; an async one owns the
+    // copy, freed by uv_fs_req_cleanup.
+    unsafe {
+        if (*req).cb.is_none() {
+            (*req).path = path;
+            return 0;
+        }
+        let p = crate::alloc::strdup(path);
+        if p.is_null() {
+            return ENOMEM;
+        }
+        (*req).path = p;
     }
-    let p = crate::alloc::strdup(path);
-    if p.is_null() {
-        return ENOMEM;
-    }
-    (*req).path = p;
     0
 }
 
 /// Stores two paths; async copies share one allocation, freed through
 /// `req->path` by uv_fs_req_cleanup.
+///
+/// # Safety
+/// As `own_path`, for both strings.
 unsafe fn own_paths(req: *mut uv_fs_t, path: *const c_char, new_path: *const c_char) -> c_int {
     if path.is_null() || new_path.is_null() {
         return EINVAL;
     }
-    if (*req).cb.is_none() {
-        (*req).path = path;
-        (*req).new_path = new_path;
-        return 0;
+    // SAFETY: `req` is writable and both paths are C strings (contract):
+    // strlen stays inside them, and `p` was allocated with room for both
+    // strings and their NULs, so each copy and `p.add(a)` stay inside it.
+    unsafe {
+        if (*req).cb.is_none() {
+            (*req).path = path;
+            (*req).new_path = new_path;
+            return 0;
+        }
+        let a = libc::strlen(path) + 1;
+        let b = libc::strlen(new_path) + 1;
+        let p = crate::alloc::malloc(a + b) as *mut c_char;
+        if p.is_null() {
+            return ENOMEM;
+        }
+        ptr::copy_nonoverlapping(path, p, a);
+        ptr::copy_nonoverlapping(new_path, p.add(a), b);
+        (*req).path = p;
+        (*req).new_path = p.add(a);
     }
-    let a = libc::strlen(path) + 1;
-    let b = libc::strlen(new_path) + 1;
-    let p = crate::alloc::malloc(a + b) as *mut c_char;
-    if p.is_null() {
-        return ENOMEM;
-    }
-    ptr::copy_nonoverlapping(path, p, a);
-    ptr::copy_nonoverlapping(new_path, p.add(a), b);
-    (*req).path = p;
-    (*req).new_path = p.add(a);
     0
 }
 
 /// Copies the caller's buffer list into the request (bufsml when it fits).
+///
+/// # Safety
+/// `req` is a request `begin` has filled; `bufs` points to `nbufs` readable
+/// uv_buf_t.
 unsafe fn copy_bufs(req: *mut uv_fs_t, bufs: *const uv_buf_t, nbufs: c_uint) -> c_int {
     let n = nbufs as usize;
-    let dst = if n <= (*req).bufsml.len() {
-        ptr::addr_of_mut!((*req).bufsml) as *mut uv_buf_t
-    } else {
-        let bytes = match n.checked_mul(std::mem::size_of::<uv_buf_t>()) {
-            Some(b) => b,
-            None => return ENOMEM,
+    // SAFETY: `req` is writable (contract); bufsml holds 4 entries, so n of
+    // them fit when n <= 4, and otherwise `dst` has room for n.
+    unsafe {
+        let dst = if n <= (*req).bufsml.len() {
+            ptr::addr_of_mut!((*req).bufsml) as *mut uv_buf_t
+        } else {
+            let bytes = match n.checked_mul(std::mem::size_of::<uv_buf_t>()) {
+                Some(b) => b,
+                None => return ENOMEM,
+            };
+            crate::alloc::malloc(bytes) as *mut uv_buf_t
         };
-        crate::alloc::malloc(bytes) as *mut uv_buf_t
-    };
-    if dst.is_null() {
-        return ENOMEM;
+        if dst.is_null() {
+            return ENOMEM;
+        }
+        // `bufs` holds n entries (contract); `dst` is ours, so no overlap.
+        ptr::copy_nonoverlapping(bufs, dst, n);
+        (*req).bufs = dst;
+        (*req).nbufs = nbufs;
     }
-    ptr::copy_nonoverlapping(bufs, dst, n);
-    (*req).bufs = dst;
-    (*req).nbufs = nbufs;
     0
 }
 
 /// Runs a filled request: now, returning its result, when it has no
 /// callback; otherwise queued, returning 0.
+///
+/// # Safety
+/// `req` is a request filled for its type by an entry point, under the
+/// request contract below (an async one stays valid until its callback).
 unsafe fn dispatch(req: *mut uv_fs_t) -> c_int {
-    if (*req).cb.is_none() {
-        ops::perform(req);
-        return (*req).result as c_int;
+    // SAFETY: `req` is filled for its type (contract); a sync request is
+    // run on this thread and the caller keeps it for the call.
+    unsafe {
+        if (*req).cb.is_none() {
+            ops::perform(req);
+            return (*req).result as c_int;
+        }
     }
-    let loop_ = (*req).loop_;
+    // SAFETY: as above.
+    let loop_ = unsafe { (*req).loop_ };
     if loop_.is_null() {
         return EINVAL;
     }
-    if !uring::try_submit(loop_, req) {
-        submit_to_pool(loop_, req);
+    // SAFETY: an async request with a loop: by the request contract the loop
+    // is initialised and this is its thread, and the request stays valid and
+    // untouched by the caller until its callback, as both engines need.
+    unsafe {
+        if !uring::try_submit(loop_, req) {
+            submit_to_pool(loop_, req);
+        }
     }
     0
 }
 
 /// Queues an async request on the pool. fs work is fast I/O, as in libuv, so
 /// slow lookups can never take every worker away from it.
+///
+/// # Safety
+/// On `loop_`'s thread; `loop_` is initialised; `req` is an async request
+/// filled for its type, in no engine yet, that stays valid until its
+/// callback (uv.h).
 pub(crate) unsafe fn submit_to_pool(loop_: *mut uv_loop_t, req: *mut uv_fs_t) {
-    crate::req::register(loop_);
-    crate::work::submit(
-        loop_,
-        ptr::addr_of_mut!((*req).work_req),
-        WorkKind::FastIo,
-        pool_work,
-        pool_done,
-    );
-}
-
-unsafe extern "C" fn pool_work(w: *mut uv__work) {
-    ops::perform(crate::container_of!(w, uv_fs_t, work_req));
-}
-
-pub(crate) unsafe extern "C" fn pool_done(w: *mut uv__work, status: c_int) {
-    let req = crate::container_of!(w, uv_fs_t, work_req);
-    if status == -libc::ECANCELED {
-        (*req).result = -libc::ECANCELED as ssize_t;
+    // SAFETY: the loop is live and ours (contract). The work item lives in
+    // the request, which outlives the work and its done callback.
+    unsafe {
+        crate::req::register(loop_);
+        crate::work::submit(
+            loop_,
+            ptr::addr_of_mut!((*req).work_req),
+            WorkKind::FastIo,
+            pool_work,
+            pool_done,
+        );
     }
-    finish(req);
+}
+
+/// A worker runs the request.
+///
+/// # Safety
+/// `w` is the `work_req` of a uv_fs_t queued by `submit_to_pool`, which the
+/// worker has to itself until its done callback.
+unsafe extern "C" fn pool_work(w: *mut uv__work) {
+    // SAFETY: `w` is embedded in a uv_fs_t (contract), so stepping back to
+    // the request stays inside it; the worker has it to itself.
+    unsafe { ops::perform(crate::container_of!(w, uv_fs_t, work_req)) };
+}
+
+/// The request's work is over (run by a worker or the ring, or cancelled).
+///
+/// # Safety
+/// On the loop thread; `w` is the `work_req` of a live async uv_fs_t whose
+/// work is over, so nothing else touches the request.
+pub(crate) unsafe extern "C" fn pool_done(w: *mut uv__work, status: c_int) {
+    // SAFETY: `w` is embedded in a uv_fs_t (contract), which is live and
+    // the loop thread's again.
+    unsafe {
+        let req = crate::container_of!(w, uv_fs_t, work_req);
+        if status == -libc::ECANCELED {
+            (*req).result = -libc::ECANCELED as ssize_t;
+        }
+        finish(req);
+    }
 }
 
 /// Completes an async request on the loop thread: `req->result` (and
 /// whatever the op left in `ptr`) is final. The request may be freed by the
 /// callback, so nothing touches it afterwards.
+///
+/// # Safety
+/// On the loop thread; `req` is a live async request whose operation is
+/// over, counted on its loop.
 pub(crate) unsafe fn finish(req: *mut uv_fs_t) {
-    crate::req::unregister((*req).loop_);
-    if let Some(cb) = (*req).cb {
-        cb(req);
+    // SAFETY: `req` and its loop are live (contract); the request is read
+    // before the callback, which may free it, and not after.
+    unsafe {
+        crate::req::unregister((*req).loop_);
+        if let Some(cb) = (*req).cb {
+            cb(req);
+        }
     }
 }
 
 // ---------------------------------------------------------------------------
 // Entry points. Each fills the request as libuv does (fields are set even
 // when the call then fails) and dispatches it.
+//
+// The request contract (uv.h), which the entry points and the helpers below
+// rely on: `req` is null or points to a uv_fs_t the caller owns and that is
+// not in flight; each pointer argument is null or valid (paths are
+// NUL-terminated strings, `bufs` holds `nbufs` entries, `dir` is a uv_dir_t
+// from uv_fs_opendir whose `dirents` holds `nentries`); with a callback
+// (async), `loop_` is an initialised loop and this is its thread, and the
+// request, the buffers' memory and `dir` stay valid, untouched by the
+// caller, until the callback has run.
 
 macro_rules! try_uv {
     ($e:expr) => {{
@@ -233,6 +325,9 @@ macro_rules! begin_or_einval {
 }
 
 /// A request on one path and nothing else.
+///
+/// # Safety
+/// The request contract for `loop_`, `req` and `path`.
 unsafe fn path_op(
     loop_: *mut uv_loop_t,
     req: *mut uv_fs_t,
@@ -240,12 +335,19 @@ unsafe fn path_op(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, ty, cb);
-    try_uv!(own_path(req, path));
-    dispatch(req)
+    // SAFETY: the request contract (this fn's) is what begin, own_path and
+    // dispatch need.
+    unsafe {
+        begin_or_einval!(loop_, req, ty, cb);
+        try_uv!(own_path(req, path));
+        dispatch(req)
+    }
 }
 
 /// A request on one descriptor and nothing else.
+///
+/// # Safety
+/// The request contract for `loop_` and `req`.
 unsafe fn fd_op(
     loop_: *mut uv_loop_t,
     req: *mut uv_fs_t,
@@ -253,9 +355,13 @@ unsafe fn fd_op(
     file: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, ty, cb);
-    (*req).file = file;
-    dispatch(req)
+    // SAFETY: the request contract (this fn's) is what begin and dispatch need;
+    // begin returned true, so `req` is non-null.
+    unsafe {
+        begin_or_einval!(loop_, req, ty, cb);
+        (*req).file = file;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -267,11 +373,15 @@ pub unsafe extern "C" fn uv_fs_open(
     mode: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_OPEN, cb);
-    try_uv!(own_path(req, path));
-    (*req).flags = flags;
-    (*req).mode = mode as libc::mode_t;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and `path` is what own_path needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_OPEN, cb);
+        try_uv!(own_path(req, path));
+        (*req).flags = flags;
+        (*req).mode = mode as libc::mode_t;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -281,7 +391,9 @@ pub unsafe extern "C" fn uv_fs_close(
     file: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    fd_op(loop_, req, UV_FS_CLOSE, file, cb)
+    // SAFETY: the request contract (above) for `loop_` and `req`, which is
+    // fd_op's.
+    unsafe { fd_op(loop_, req, UV_FS_CLOSE, file, cb) }
 }
 
 #[no_mangle]
@@ -294,20 +406,25 @@ pub unsafe extern "C" fn uv_fs_read(
     off: i64,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_READ, cb);
-    if bufs.is_null() || nbufs == 0 {
-        return EINVAL;
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true and `bufs` holds `nbufs` entries. A sync read borrows the
+    // caller's list for the call only; an async one reads from a copy.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_READ, cb);
+        if bufs.is_null() || nbufs == 0 {
+            return EINVAL;
+        }
+        (*req).off = off as libc::off_t;
+        (*req).file = file;
+        if cb.is_none() {
+            // A sync read only reads the caller's list; no copy needed.
+            (*req).bufs = bufs as *mut uv_buf_t;
+            (*req).nbufs = nbufs;
+        } else {
+            try_uv!(copy_bufs(req, bufs, nbufs));
+        }
+        dispatch(req)
     }
-    (*req).off = off as libc::off_t;
-    (*req).file = file;
-    if cb.is_none() {
-        // A sync read only reads the caller's list; no copy needed.
-        (*req).bufs = bufs as *mut uv_buf_t;
-        (*req).nbufs = nbufs;
-    } else {
-        try_uv!(copy_bufs(req, bufs, nbufs));
-    }
-    dispatch(req)
 }
 
 #[no_mangle]
@@ -320,15 +437,19 @@ pub unsafe extern "C" fn uv_fs_write(
     off: i64,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_WRITE, cb);
-    if bufs.is_null() || nbufs == 0 {
-        return EINVAL;
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true and `bufs` holds `nbufs` entries, copied into the request.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_WRITE, cb);
+        if bufs.is_null() || nbufs == 0 {
+            return EINVAL;
+        }
+        (*req).file = file;
+        // Always copied: continuing a partial write edits the list.
+        try_uv!(copy_bufs(req, bufs, nbufs));
+        (*req).off = off as libc::off_t;
+        dispatch(req)
     }
-    (*req).file = file;
-    // Always copied: continuing a partial write edits the list.
-    try_uv!(copy_bufs(req, bufs, nbufs));
-    (*req).off = off as libc::off_t;
-    dispatch(req)
 }
 
 #[no_mangle]
@@ -338,7 +459,9 @@ pub unsafe extern "C" fn uv_fs_unlink(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    path_op(loop_, req, UV_FS_UNLINK, path, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is path_op's.
+    unsafe { path_op(loop_, req, UV_FS_UNLINK, path, cb) }
 }
 
 #[no_mangle]
@@ -348,7 +471,9 @@ pub unsafe extern "C" fn uv_fs_rmdir(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    path_op(loop_, req, UV_FS_RMDIR, path, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is path_op's.
+    unsafe { path_op(loop_, req, UV_FS_RMDIR, path, cb) }
 }
 
 #[no_mangle]
@@ -359,14 +484,21 @@ pub unsafe extern "C" fn uv_fs_mkdir(
     mode: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_MKDIR, cb);
-    try_uv!(own_path(req, path));
-    (*req).mode = mode as libc::mode_t;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and `path` is what own_path needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_MKDIR, cb);
+        try_uv!(own_path(req, path));
+        (*req).mode = mode as libc::mode_t;
+        dispatch(req)
+    }
 }
 
 /// mkdtemp/mkstemp edit their template, so it is always copied (and
 /// always freed by uv_fs_req_cleanup).
+///
+/// # Safety
+/// The request contract for `loop_`, `req` and `tpl`.
 unsafe fn template_op(
     loop_: *mut uv_loop_t,
     req: *mut uv_fs_t,
@@ -374,16 +506,20 @@ unsafe fn template_op(
     tpl: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, ty, cb);
-    if tpl.is_null() {
-        return EINVAL;
+    // SAFETY: the request contract (this fn's); `tpl` is a non-null C string
+    // when strdup reads it, and the copy is the request's to edit.
+    unsafe {
+        begin_or_einval!(loop_, req, ty, cb);
+        if tpl.is_null() {
+            return EINVAL;
+        }
+        let p = crate::alloc::strdup(tpl);
+        if p.is_null() {
+            return ENOMEM;
+        }
+        (*req).path = p;
+        dispatch(req)
     }
-    let p = crate::alloc::strdup(tpl);
-    if p.is_null() {
-        return ENOMEM;
-    }
-    (*req).path = p;
-    dispatch(req)
 }
 
 #[no_mangle]
@@ -393,7 +529,9 @@ pub unsafe extern "C" fn uv_fs_mkdtemp(
     tpl: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    template_op(loop_, req, UV_FS_MKDTEMP, tpl, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `tpl`,
+    // which is template_op's.
+    unsafe { template_op(loop_, req, UV_FS_MKDTEMP, tpl, cb) }
 }
 
 #[no_mangle]
@@ -403,7 +541,9 @@ pub unsafe extern "C" fn uv_fs_mkstemp(
     tpl: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    template_op(loop_, req, UV_FS_MKSTEMP, tpl, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `tpl`,
+    // which is template_op's.
+    unsafe { template_op(loop_, req, UV_FS_MKSTEMP, tpl, cb) }
 }
 
 #[no_mangle]
@@ -414,18 +554,26 @@ pub unsafe extern "C" fn uv_fs_scandir(
     flags: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_SCANDIR, cb);
-    try_uv!(own_path(req, path));
-    (*req).flags = flags;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and `path` is what own_path needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_SCANDIR, cb);
+        try_uv!(own_path(req, path));
+        (*req).flags = flags;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_fs_scandir_next(req: *mut uv_fs_t, ent: *mut uv_dirent_t) -> c_int {
-    if req.is_null() || ent.is_null() {
-        return EINVAL;
+    // SAFETY: both non-null; uv.h: `req` is a request the caller ran
+    // uv_fs_scandir with, not in flight, and `ent` a writable uv_dirent_t.
+    unsafe {
+        if req.is_null() || ent.is_null() {
+            return EINVAL;
+        }
+        ops::scandir_next(req, ent)
     }
-    ops::scandir_next(req, ent)
 }
 
 #[no_mangle]
@@ -435,7 +583,9 @@ pub unsafe extern "C" fn uv_fs_opendir(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    path_op(loop_, req, UV_FS_OPENDIR, path, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is path_op's.
+    unsafe { path_op(loop_, req, UV_FS_OPENDIR, path, cb) }
 }
 
 #[no_mangle]
@@ -445,12 +595,16 @@ pub unsafe extern "C" fn uv_fs_readdir(
     dir: *mut uv_dir_t,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_READDIR, cb);
-    if dir.is_null() || (*dir).dir.is_null() || (*dir).dirents.is_null() {
-        return EINVAL;
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true and a non-null `dir` is a uv_dir_t from uv_fs_opendir.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_READDIR, cb);
+        if dir.is_null() || (*dir).dir.is_null() || (*dir).dirents.is_null() {
+            return EINVAL;
+        }
+        (*req).ptr = dir as *mut c_void;
+        dispatch(req)
     }
-    (*req).ptr = dir as *mut c_void;
-    dispatch(req)
 }
 
 #[no_mangle]
@@ -460,12 +614,16 @@ pub unsafe extern "C" fn uv_fs_closedir(
     dir: *mut uv_dir_t,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_CLOSEDIR, cb);
-    if dir.is_null() {
-        return EINVAL;
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true and a non-null `dir` is a uv_dir_t from uv_fs_opendir.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_CLOSEDIR, cb);
+        if dir.is_null() {
+            return EINVAL;
+        }
+        (*req).ptr = dir as *mut c_void;
+        dispatch(req)
     }
-    (*req).ptr = dir as *mut c_void;
-    dispatch(req)
 }
 
 #[no_mangle]
@@ -475,7 +633,9 @@ pub unsafe extern "C" fn uv_fs_stat(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    path_op(loop_, req, UV_FS_STAT, path, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is path_op's.
+    unsafe { path_op(loop_, req, UV_FS_STAT, path, cb) }
 }
 
 #[no_mangle]
@@ -485,7 +645,9 @@ pub unsafe extern "C" fn uv_fs_lstat(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    path_op(loop_, req, UV_FS_LSTAT, path, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is path_op's.
+    unsafe { path_op(loop_, req, UV_FS_LSTAT, path, cb) }
 }
 
 #[no_mangle]
@@ -495,7 +657,9 @@ pub unsafe extern "C" fn uv_fs_fstat(
     file: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    fd_op(loop_, req, UV_FS_FSTAT, file, cb)
+    // SAFETY: the request contract (above) for `loop_` and `req`, which is
+    // fd_op's.
+    unsafe { fd_op(loop_, req, UV_FS_FSTAT, file, cb) }
 }
 
 #[no_mangle]
@@ -505,7 +669,9 @@ pub unsafe extern "C" fn uv_fs_statfs(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    path_op(loop_, req, UV_FS_STATFS, path, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is path_op's.
+    unsafe { path_op(loop_, req, UV_FS_STATFS, path, cb) }
 }
 
 #[no_mangle]
@@ -516,9 +682,13 @@ pub unsafe extern "C" fn uv_fs_rename(
     new_path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_RENAME, cb);
-    try_uv!(own_paths(req, path, new_path));
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and both paths are what own_paths needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_RENAME, cb);
+        try_uv!(own_paths(req, path, new_path));
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -528,7 +698,9 @@ pub unsafe extern "C" fn uv_fs_fsync(
     file: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    fd_op(loop_, req, UV_FS_FSYNC, file, cb)
+    // SAFETY: the request contract (above) for `loop_` and `req`, which is
+    // fd_op's.
+    unsafe { fd_op(loop_, req, UV_FS_FSYNC, file, cb) }
 }
 
 #[no_mangle]
@@ -538,7 +710,9 @@ pub unsafe extern "C" fn uv_fs_fdatasync(
     file: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    fd_op(loop_, req, UV_FS_FDATASYNC, file, cb)
+    // SAFETY: the request contract (above) for `loop_` and `req`, which is
+    // fd_op's.
+    unsafe { fd_op(loop_, req, UV_FS_FDATASYNC, file, cb) }
 }
 
 #[no_mangle]
@@ -549,10 +723,14 @@ pub unsafe extern "C" fn uv_fs_ftruncate(
     off: i64,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_FTRUNCATE, cb);
-    (*req).file = file;
-    (*req).off = off as libc::off_t;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true; the rest are plain values.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_FTRUNCATE, cb);
+        (*req).file = file;
+        (*req).off = off as libc::off_t;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -564,13 +742,19 @@ pub unsafe extern "C" fn uv_fs_copyfile(
     flags: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_COPYFILE, cb);
-    if flags & !(UV_FS_COPYFILE_EXCL | UV_FS_COPYFILE_FICLONE | UV_FS_COPYFILE_FICLONE_FORCE) != 0 {
-        return EINVAL;
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and both paths are what own_paths needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_COPYFILE, cb);
+        if flags & !(UV_FS_COPYFILE_EXCL | UV_FS_COPYFILE_FICLONE | UV_FS_COPYFILE_FICLONE_FORCE)
+            != 0
+        {
+            return EINVAL;
+        }
+        try_uv!(own_paths(req, path, new_path));
+        (*req).flags = flags;
+        dispatch(req)
     }
-    try_uv!(own_paths(req, path, new_path));
-    (*req).flags = flags;
-    dispatch(req)
 }
 
 #[no_mangle]
@@ -583,14 +767,18 @@ pub unsafe extern "C" fn uv_fs_sendfile(
     len: size_t,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_SENDFILE, cb);
-    // Where libuv keeps these (flags = in_fd, bufsml[0].len = length), so a
-    // request looks the same to anything that inspects it.
-    (*req).flags = in_fd;
-    (*req).file = out_fd;
-    (*req).off = off as libc::off_t;
-    (*req).bufsml[0].len = len;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true; the rest are plain values.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_SENDFILE, cb);
+        // Where libuv keeps these (flags = in_fd, bufsml[0].len = length), so a
+        // request looks the same to anything that inspects it.
+        (*req).flags = in_fd;
+        (*req).file = out_fd;
+        (*req).off = off as libc::off_t;
+        (*req).bufsml[0].len = len;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -601,10 +789,14 @@ pub unsafe extern "C" fn uv_fs_access(
     mode: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_ACCESS, cb);
-    try_uv!(own_path(req, path));
-    (*req).flags = mode;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and `path` is what own_path needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_ACCESS, cb);
+        try_uv!(own_path(req, path));
+        (*req).flags = mode;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -615,10 +807,14 @@ pub unsafe extern "C" fn uv_fs_chmod(
     mode: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_CHMOD, cb);
-    try_uv!(own_path(req, path));
-    (*req).mode = mode as libc::mode_t;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and `path` is what own_path needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_CHMOD, cb);
+        try_uv!(own_path(req, path));
+        (*req).mode = mode as libc::mode_t;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -629,12 +825,18 @@ pub unsafe extern "C" fn uv_fs_fchmod(
     mode: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_FCHMOD, cb);
-    (*req).file = file;
-    (*req).mode = mode as libc::mode_t;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true; the rest are plain values.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_FCHMOD, cb);
+        (*req).file = file;
+        (*req).mode = mode as libc::mode_t;
+        dispatch(req)
+    }
 }
 
+/// # Safety
+/// The request contract for `loop_`, `req` and `path`.
 unsafe fn time_path_op(
     loop_: *mut uv_loop_t,
     req: *mut uv_fs_t,
@@ -644,11 +846,15 @@ unsafe fn time_path_op(
     mtime: f64,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, ty, cb);
-    try_uv!(own_path(req, path));
-    (*req).atime = atime;
-    (*req).mtime = mtime;
-    dispatch(req)
+    // SAFETY: the request contract (this fn's) is what begin, own_path and
+    // dispatch need; `req` is non-null once begin returned true.
+    unsafe {
+        begin_or_einval!(loop_, req, ty, cb);
+        try_uv!(own_path(req, path));
+        (*req).atime = atime;
+        (*req).mtime = mtime;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -660,7 +866,9 @@ pub unsafe extern "C" fn uv_fs_utime(
     mtime: f64,
     cb: uv_fs_cb,
 ) -> c_int {
-    time_path_op(loop_, req, UV_FS_UTIME, path, atime, mtime, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is time_path_op's.
+    unsafe { time_path_op(loop_, req, UV_FS_UTIME, path, atime, mtime, cb) }
 }
 
 #[no_mangle]
@@ -672,7 +880,9 @@ pub unsafe extern "C" fn uv_fs_lutime(
     mtime: f64,
     cb: uv_fs_cb,
 ) -> c_int {
-    time_path_op(loop_, req, UV_FS_LUTIME, path, atime, mtime, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is time_path_op's.
+    unsafe { time_path_op(loop_, req, UV_FS_LUTIME, path, atime, mtime, cb) }
 }
 
 #[no_mangle]
@@ -684,11 +894,15 @@ pub unsafe extern "C" fn uv_fs_futime(
     mtime: f64,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_FUTIME, cb);
-    (*req).file = file;
-    (*req).atime = atime;
-    (*req).mtime = mtime;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true; the rest are plain values.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_FUTIME, cb);
+        (*req).file = file;
+        (*req).atime = atime;
+        (*req).mtime = mtime;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -699,9 +913,13 @@ pub unsafe extern "C" fn uv_fs_link(
     new_path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_LINK, cb);
-    try_uv!(own_paths(req, path, new_path));
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and both paths are what own_paths needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_LINK, cb);
+        try_uv!(own_paths(req, path, new_path));
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -713,10 +931,14 @@ pub unsafe extern "C" fn uv_fs_symlink(
     flags: c_int,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_SYMLINK, cb);
-    try_uv!(own_paths(req, path, new_path));
-    (*req).flags = flags;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true, and both paths are what own_paths needs.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_SYMLINK, cb);
+        try_uv!(own_paths(req, path, new_path));
+        (*req).flags = flags;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -726,7 +948,9 @@ pub unsafe extern "C" fn uv_fs_readlink(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    path_op(loop_, req, UV_FS_READLINK, path, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is path_op's.
+    unsafe { path_op(loop_, req, UV_FS_READLINK, path, cb) }
 }
 
 #[no_mangle]
@@ -736,9 +960,13 @@ pub unsafe extern "C" fn uv_fs_realpath(
     path: *const c_char,
     cb: uv_fs_cb,
 ) -> c_int {
-    path_op(loop_, req, UV_FS_REALPATH, path, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is path_op's.
+    unsafe { path_op(loop_, req, UV_FS_REALPATH, path, cb) }
 }
 
+/// # Safety
+/// The request contract for `loop_`, `req` and `path`.
 unsafe fn owner_path_op(
     loop_: *mut uv_loop_t,
     req: *mut uv_fs_t,
@@ -748,11 +976,15 @@ unsafe fn owner_path_op(
     gid: libc::gid_t,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, ty, cb);
-    try_uv!(own_path(req, path));
-    (*req).uid = uid;
-    (*req).gid = gid;
-    dispatch(req)
+    // SAFETY: the request contract (this fn's) is what begin, own_path and
+    // dispatch need; `req` is non-null once begin returned true.
+    unsafe {
+        begin_or_einval!(loop_, req, ty, cb);
+        try_uv!(own_path(req, path));
+        (*req).uid = uid;
+        (*req).gid = gid;
+        dispatch(req)
+    }
 }
 
 #[no_mangle]
@@ -764,7 +996,9 @@ pub unsafe extern "C" fn uv_fs_chown(
     gid: libc::gid_t,
     cb: uv_fs_cb,
 ) -> c_int {
-    owner_path_op(loop_, req, UV_FS_CHOWN, path, uid, gid, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is owner_path_op's.
+    unsafe { owner_path_op(loop_, req, UV_FS_CHOWN, path, uid, gid, cb) }
 }
 
 #[no_mangle]
@@ -776,7 +1010,9 @@ pub unsafe extern "C" fn uv_fs_lchown(
     gid: libc::gid_t,
     cb: uv_fs_cb,
 ) -> c_int {
-    owner_path_op(loop_, req, UV_FS_LCHOWN, path, uid, gid, cb)
+    // SAFETY: the request contract (above) for `loop_`, `req` and `path`,
+    // which is owner_path_op's.
+    unsafe { owner_path_op(loop_, req, UV_FS_LCHOWN, path, uid, gid, cb) }
 }
 
 #[no_mangle]
@@ -788,11 +1024,15 @@ pub unsafe extern "C" fn uv_fs_fchown(
     gid: libc::gid_t,
     cb: uv_fs_cb,
 ) -> c_int {
-    begin_or_einval!(loop_, req, UV_FS_FCHOWN, cb);
-    (*req).file = file;
-    (*req).uid = uid;
-    (*req).gid = gid;
-    dispatch(req)
+    // SAFETY: the request contract (above): `req` is non-null once begin
+    // returned true; the rest are plain values.
+    unsafe {
+        begin_or_einval!(loop_, req, UV_FS_FCHOWN, cb);
+        (*req).file = file;
+        (*req).uid = uid;
+        (*req).gid = gid;
+        dispatch(req)
+    }
 }
 
 /// Frees what the request owns, exactly as libuv: path copies (async
@@ -801,66 +1041,79 @@ pub unsafe extern "C" fn uv_fs_fchown(
 /// directory. Every freed field is reset, so a second call does nothing.
 #[no_mangle]
 pub unsafe extern "C" fn uv_fs_req_cleanup(req: *mut uv_fs_t) {
-    if req.is_null() {
-        return;
-    }
-    let ty = (*req).fs_type;
-    if !(*req).path.is_null() && ((*req).cb.is_some() || ty == UV_FS_MKDTEMP || ty == UV_FS_MKSTEMP)
-    {
-        // new_path, if any, lives in the same allocation.
-        crate::alloc::free((*req).path as *mut c_void);
-    }
-    (*req).path = ptr::null();
-    (*req).new_path = ptr::null();
+    // SAFETY: uv.h: `req` is a uv_fs_t the caller filled through a uv_fs_*
+    // call (or zeroed), not in flight. What is freed is what that call left to
+    // the request (path copies, results, a heap list), and each freed field is
+    // reset, so a second call frees nothing.
+    unsafe {
+        if req.is_null() {
+            return;
+        }
+        let ty = (*req).fs_type;
+        if !(*req).path.is_null()
+            && ((*req).cb.is_some() || ty == UV_FS_MKDTEMP || ty == UV_FS_MKSTEMP)
+        {
+            // new_path, if any, lives in the same allocation.
+            crate::alloc::free((*req).path as *mut c_void);
+        }
+        (*req).path = ptr::null();
+        (*req).new_path = ptr::null();
 
-    if ty == UV_FS_READDIR && !(*req).ptr.is_null() {
-        ops::readdir_cleanup(req);
-    }
-    if ty == UV_FS_SCANDIR && !(*req).ptr.is_null() {
-        ops::scandir_cleanup(req);
-    }
+        if ty == UV_FS_READDIR && !(*req).ptr.is_null() {
+            ops::readdir_cleanup(req);
+        }
+        if ty == UV_FS_SCANDIR && !(*req).ptr.is_null() {
+            ops::scandir_cleanup(req);
+        }
 
-    let sml = ptr::addr_of_mut!((*req).bufsml) as *mut uv_buf_t;
-    if (*req).bufs != sml {
-        crate::alloc::free((*req).bufs as *mut c_void);
-    }
-    (*req).bufs = null_mut();
+        let sml = ptr::addr_of_mut!((*req).bufsml) as *mut uv_buf_t;
+        if (*req).bufs != sml {
+            crate::alloc::free((*req).bufs as *mut c_void);
+        }
+        (*req).bufs = null_mut();
 
-    let statbuf = ptr::addr_of_mut!((*req).statbuf) as *mut c_void;
-    if ty != UV_FS_OPENDIR && (*req).ptr != statbuf {
-        crate::alloc::free((*req).ptr);
+        let statbuf = ptr::addr_of_mut!((*req).statbuf) as *mut c_void;
+        if ty != UV_FS_OPENDIR && (*req).ptr != statbuf {
+            crate::alloc::free((*req).ptr);
+        }
+        (*req).ptr = null_mut();
     }
-    (*req).ptr = null_mut();
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_fs_get_type(req: *const uv_fs_t) -> c_int {
-    (*req).fs_type
+    // SAFETY: uv.h: `req` points to a live uv_fs_t.
+    unsafe { (*req).fs_type }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_fs_get_result(req: *const uv_fs_t) -> ssize_t {
-    (*req).result
+    // SAFETY: uv.h: `req` points to a live uv_fs_t.
+    unsafe { (*req).result }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_fs_get_system_error(req: *const uv_fs_t) -> c_int {
-    -((*req).result as c_int)
+    // SAFETY: uv.h: `req` points to a live uv_fs_t.
+    unsafe { -((*req).result as c_int) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_fs_get_ptr(req: *const uv_fs_t) -> *mut c_void {
-    (*req).ptr
+    // SAFETY: uv.h: `req` points to a live uv_fs_t.
+    unsafe { (*req).ptr }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_fs_get_path(req: *const uv_fs_t) -> *const c_char {
-    (*req).path
+    // SAFETY: uv.h: `req` points to a live uv_fs_t.
+    unsafe { (*req).path }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn uv_fs_get_statbuf(req: *mut uv_fs_t) -> *mut uv_stat_t {
-    ptr::addr_of_mut!((*req).statbuf)
+    // SAFETY: uv.h: `req` points to a live uv_fs_t.
+    unsafe { ptr::addr_of_mut!((*req).statbuf) }
 }
 
 /// On Unix a uv_os_fd_t is the descriptor itself.
