@@ -1,9 +1,6 @@
 //! uv_replace_allocator and the allocation functions every other area uses
 //! for memory it hands to the user (so that the user's allocator sees it).
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use libc::{c_int, c_void, size_t};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

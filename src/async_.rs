@@ -1,8 +1,6 @@
 //! uv_async_*: wake a loop from any thread. Sends coalesce: one callback may
 //! answer many sends. `pending` says a callback is owed; `u.fd` counts
 //! senders inside uv_async_send so that close can wait them out.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::handle;

@@ -3,8 +3,6 @@
 //! The message of the last failure is copied into `lib->errmsg` (from the
 //! user's allocator), because dlerror()'s own buffer is overwritten by the
 //! next dl* call on the thread. It is freed on the next error and on close.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use libc::{c_char, c_int, c_void};

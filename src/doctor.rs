@@ -1,6 +1,4 @@
 //! `uvring doctor`: what this machine and process would give a loop, and why.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use std::fmt::Write;
 

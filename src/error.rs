@@ -5,8 +5,6 @@
 //! codes libuv invents itself (EOF, the EAI_* family, ECHARSET, EFTYPE, ...).
 //! The names and messages are observable behaviour (programs print and
 //! compare them), so they are exactly libuv 1.50's.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::{c_char, c_int, size_t};
 use std::collections::HashMap;

@@ -6,9 +6,6 @@
 //! descriptor to the list of handles on it.
 //! UV_FS_EVENT_RECURSIVE is ignored on Linux, as in libuv.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use crate::watcher::{self, POLLIN};
 use crate::{handle, queue};

@@ -13,9 +13,6 @@
 //! its handle (whose close waits for every context), outlive each stat and
 //! each user callback made from it.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use crate::pool::WorkKind;
 use crate::{handle, timer};

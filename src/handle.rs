@@ -1,9 +1,6 @@
 //! What every handle shares: init, active/ref accounting, close, walk, and
 //! the small accessors of uv_handle_t.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use crate::queue;
 use libc::{c_char, c_int, c_void, size_t};

@@ -5,8 +5,6 @@
 //! library's, and programs depend on what it accepts: dotted quads with no
 //! leading zeros, at most four hex digits a group, a `%zone` suffix on IPv6
 //! that is ignored by pton, and UV_ENOSPC when the output does not fit.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::{c_char, c_int, c_uint, c_void, size_t, sockaddr, sockaddr_in, sockaddr_in6};
 use std::ffi::CStr;

@@ -2,7 +2,10 @@
 //!
 //! Every `extern "C" fn uv_*` here is part of the exported ABI; the layouts
 //! they read and write live in `abi`. One area of libuv, one file.
-#![allow(clippy::missing_safety_doc)]
+// Every unsafe operation sits in its own block with a SAFETY comment saying
+// why it holds, and every internal unsafe fn states its contract (# Safety).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 #![allow(non_camel_case_types)]
 
 pub mod abi;

@@ -4,9 +4,6 @@
 //! What libuv keeps in private fields of uv_loop_t that are not part of the
 //! ABI others read lives in `LoopInner`, boxed behind `internal_fields`.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use crate::backend::{Backend, Event};
 use crate::{handle, loop_watcher, queue, timer, watcher};

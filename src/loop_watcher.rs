@@ -1,9 +1,6 @@
 //! uv_idle_*, uv_prepare_* and uv_check_*: handles called once per loop turn
 //! in their phase. The three share one layout and one implementation.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use crate::handle;
 use crate::queue;

@@ -1,6 +1,4 @@
 //! Version queries and small helpers that belong to no other area.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::uv_buf_t;
 use libc::{c_char, c_uint};

@@ -2,9 +2,6 @@
 //! pipes and other descriptors opened as streams, IPC handle passing, and
 //! uv_pipe().
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 // "Live stream" in the SAFETY comments is defined at the top of stream.rs.
 
 use crate::abi::*;

@@ -1,7 +1,5 @@
 //! uv_poll_*: tell the user when an arbitrary descriptor becomes readable,
 //! writable, disconnected or has priority data. Level-triggered.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::handle;

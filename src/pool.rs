@@ -4,8 +4,6 @@
 //! submission, sized by UV_THREADPOOL_SIZE (default 4, at most 1024).
 //! Slow I/O (getaddrinfo and the like) may occupy at most half the workers so
 //! that it cannot starve fast work.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::uv__work;
 use std::collections::VecDeque;

@@ -4,9 +4,6 @@
 //! `child_watcher` signal handle; every live child of the loop is then
 //! polled with waitpid(WNOHANG), as libuv does on Linux.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use crate::handle;
 use crate::queue;

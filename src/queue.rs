@@ -3,9 +3,6 @@
 //! The nodes live inside C-owned structs, so these helpers work on raw
 //! pointers; a node that is in no list points at itself.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::uv__queue;
 
 /// Makes `q` an empty list (or a node in no list): it points at itself.

@@ -1,7 +1,5 @@
 //! uv_random: cryptographically strong bytes from the kernel, either at once
 //! (no callback) or filled on the thread pool and reported to the loop.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::pool::WorkKind;

@@ -1,9 +1,6 @@
 //! Requests: the common head (`uv_req_t`), accessors, and the loop's count of
 //! requests in flight, which keeps `uv_run` alive.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use libc::{c_char, c_void, size_t};
 

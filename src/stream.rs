@@ -6,9 +6,6 @@
 //! started them: a finished request is put on `write_completed_queue` and the
 //! stream's watcher is fed to the loop's pending phase, as libuv does.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 // Safety terms used in this file (and by tcp.rs and pipe.rs):
 // - A *live stream* is a uv_tcp_t, uv_pipe_t or uv_tty_t set up by `init`
 //   whose close callback has not run yet. Its memory and its loop stay valid

@@ -1,7 +1,5 @@
 //! What every area shares about system calls: errno, the EINTR retry and
 //! the kernel's limit on an I/O vector.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::c_int;
 

@@ -1,8 +1,5 @@
 //! uv_tcp_*: TCP streams over IPv4/IPv6, and uv_socketpair.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 // "Live stream" in the SAFETY comments is defined at the top of stream.rs.
 
 use crate::abi::*;

@@ -6,8 +6,6 @@
 //! checked wrapper over the pthread call. Where libuv's function returns
 //! `void`, a pthread failure means the object is corrupt or misused and
 //! libuv aborts: so do we (abort, never unwind).
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::sys::{errno, retry_eintr};

@@ -1,7 +1,5 @@
 //! Clocks: uv_hrtime, uv_clock_gettime, uv_gettimeofday, uv_sleep, and the
 //! coarse millisecond clock the loop keeps in `loop->time`.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::sys::errno;

@@ -2,9 +2,6 @@
 //! loop's ordered set keyed by (due time, start order), so equal timeouts
 //! fire in the order they were started.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use crate::handle;
 use crate::loop_::inner;

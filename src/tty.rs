@@ -2,9 +2,6 @@
 //! terminal from anywhere: uv_tty_reset_mode is called from signal handlers)
 //! and uv_guess_handle.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use crate::stream::{self, BLOCKING_WRITES, READABLE, WRITABLE};
 use crate::sys::{errno, retry_eintr};

@@ -1,8 +1,6 @@
 //! uv_udp_*: datagram sockets. Sends are queued on the handle and completed
 //! in the loop's pending phase; receives are level-triggered reads, batched
 //! with recvmmsg when the handle was created with UV_UDP_RECVMMSG.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::sys::{errno, retry_eintr};

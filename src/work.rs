@@ -1,7 +1,5 @@
 //! uv_queue_work and uv_cancel: user work on the pool, and the plumbing every
 //! pool-backed request (fs, getaddrinfo, getnameinfo, random) goes through.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::pool::{self, WorkKind};

@@ -5,8 +5,6 @@
 //! not, survives a round trip. The decoder follows libuv's: it accepts what
 //! libuv accepts (including its leniency towards some overlong forms) so that
 //! lengths agree with what callers computed against libuv.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::{c_char, c_int, size_t, ssize_t};
 

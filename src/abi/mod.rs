@@ -3,8 +3,6 @@
 //! This is the only place where a field offset is written down. Every struct
 //! is checked against the sizes libuv has (see the `layout` tests below and
 //! compat/abi, which compares against libuv's own headers).
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 #![allow(non_camel_case_types)]
 
 use libc::{c_char, c_int, c_long, c_uint, c_ulong, c_void, size_t, ssize_t};

@@ -5,8 +5,6 @@
 //! when the committed rendering is stale; `UVRING_BLESS=1 cargo test
 //! abi::rendering` rewrites it. (A unit test, not tests/: an integration test
 //! would build the cdylib twice under one file name.)
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use std::path::Path;
 

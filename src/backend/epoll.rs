@@ -1,8 +1,6 @@
 //! Raw epoll. mio would hide the level-triggered, one-fd-one-registration
 //! model libuv's uv__io_t relies on (and the sigmask of epoll_pwait), so the
 //! few calls are wrapped here directly.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::sys::errno;
 use libc::c_int;

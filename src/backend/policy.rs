@@ -11,8 +11,6 @@
 //!    UV_USE_IO_URING=1: io_uring on any kernel that grants a ring.
 //! 4. A ring that cannot be set up (seccomp, ENOSYS, ENOMEM, missing
 //!    features) means epoll, quietly (the loop records why).
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum BackendKind {

@@ -15,8 +15,6 @@
 //! process) is reported after reaping, and the caller retries with the time
 //! left; completions that overflowed the CQ are flushed, never dropped; no
 //! request is marked IOSQE_ASYNC.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use io_uring::{opcode, squeue, types, IoUring};
 use libc::c_int;

@@ -9,8 +9,6 @@
 //! waiting on a disk, a network or a FUSE daemon. Everything else (uncached
 //! path, another filesystem, an old kernel, seccomp) returns None and takes
 //! the ring's statx.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use libc::{c_char, c_int, c_long};
 use std::collections::HashMap;

@@ -10,8 +10,6 @@
 //!
 //! An io_uring engine can therefore claim a request in `dispatch`, and when
 //! its completion arrives store the result and call `finish`.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use crate::abi::*;
 use crate::pool::WorkKind;

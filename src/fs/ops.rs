@@ -8,8 +8,6 @@
 //! process owns, say one backing a mapping, must not be written behind its
 //! back); their callers pass the request's, which uv.h makes the caller's
 //! business, or ones opened here.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use super::*;
 use crate::error::UV_EOF;

@@ -1,6 +1,4 @@
 //! Behaviour tests against the real file system, through the C entry points.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use super::*;
 use crate::error::UV_EOF;

@@ -16,8 +16,6 @@
 //! buffers' memory, the caller's until the callback; the statx space, owned
 //! by the request's `Aux` until `complete` or a withdrawal before the kernel
 //! saw the entry.
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 use super::*;
 use crate::loop_::inner;

@@ -4,9 +4,6 @@
 //! hardware address comes from the interface's AF_PACKET entry (shared by
 //! aliases such as "eth0:1").
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use super::*;
 use crate::alloc;
 use libc::{c_int, c_void};

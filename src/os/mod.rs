@@ -6,9 +6,6 @@
 //! Everything handed to the caller is allocated with `crate::alloc` so that
 //! the matching `uv_*_free*` call (and a replaced allocator) sees it.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use crate::abi::*;
 use libc::{c_char, c_int, size_t};
 

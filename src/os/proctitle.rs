@@ -5,9 +5,6 @@
 //! caller a private copy of argv first. Before uv_setup_args (or after it
 //! failed) there is no area to write to, and both calls report UV_ENOBUFS.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use super::*;
 use crate::alloc;
 use libc::{c_char, c_int, c_void, size_t};

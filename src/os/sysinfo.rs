@@ -1,9 +1,6 @@
 //! CPUs, memory, load, uptime, resident set size, and the cgroup limits
 //! libuv 1.50 takes into account (memory: v1 and v2; CPU quota: v1 and v2).
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use super::*;
 use crate::alloc;
 use libc::{c_char, c_int, c_uint, c_void, size_t};

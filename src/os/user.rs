@@ -1,9 +1,6 @@
 //! Environment, home and temp directories, users and groups, host name,
 //! uname, pids, priorities, working directory, executable path, rusage.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
-
 use super::*;
 use crate::alloc;
 use libc::{c_char, c_int, c_void, size_t};
