@@ -125,6 +125,7 @@ diff-long: all
 # whole suite, the deliberate-bug probes, and the thread tests under helgrind / DRD.
 memcheck: all
 	compat/memcheck/run.sh --backend both $(OUT)
+	compat/memcheck/probes.sh $(OUT)
 
 memcheck-full: all
 	compat/memcheck/run.sh --backend both --full $(OUT)

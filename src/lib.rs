@@ -42,6 +42,7 @@ pub(crate) mod time;
 pub(crate) mod timer;
 pub(crate) mod tty;
 pub(crate) mod udp;
+pub(crate) mod valgrind;
 pub(crate) mod watcher;
 pub(crate) mod work;
 pub(crate) mod wtf8;

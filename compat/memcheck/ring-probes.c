@@ -12,6 +12,11 @@
  *   ring-probes correct-read FILE a correct read into a malloc'd (undefined) block; the callback
  *                                 branches on the bytes read
  *   ring-probes correct-stat FILE a correct uv_fs_stat; the callback branches on the result
+ *   ring-probes uninit-write FILE writes 64 bytes of a fresh malloc'd (undefined) block to
+ *                                 /dev/null (FILE unused)
+ *
+ * Every request is made from a timer callback, inside a loop turn: uvring (like libuv 1.50)
+ * hands a request made outside a turn to a pool thread even in io_uring mode.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,32 +63,58 @@ static void on_stat(uv_fs_t* req) {
   uv_fs_req_cleanup(req);
 }
 
+static void on_write(uv_fs_t* req) {
+  printf("%s: wrote %zd bytes\n", mode, (ssize_t) req->result);
+  free(buf);
+  uv_fs_req_cleanup(req);
+}
+
+static const char* path;
+static uv_fs_t req;
+static uv_file fd;
+
+static void start(uv_timer_t* timer) {
+  uv_loop_t* loop = timer->loop;
+  uv_buf_t b;
+  uv_close((uv_handle_t*) timer, NULL);
+  if (strcmp(mode, "correct-stat") == 0) {
+    if (uv_fs_stat(loop, &req, path, on_stat) != 0) exit(2);
+    return;
+  }
+  if (strcmp(mode, "uninit-write") == 0) {
+    buf = malloc(64); /* BUG: its bytes are never set */
+    b = uv_buf_init(buf, 64);
+    if (uv_fs_write(loop, &req, fd, &b, 1, -1, on_write) != 0) exit(2);
+    return;
+  }
+  buf = malloc(strcmp(mode, "small-read") == 0 ? 4 : 64);
+  b = uv_buf_init(buf, 64);
+  if (uv_fs_read(loop, &req, fd, &b, 1, 0, on_read) != 0) exit(2);
+  if (strcmp(mode, "free-early") == 0) free(buf); /* BUG: the read is still in flight */
+}
+
 int main(int argc, char** argv) {
   uv_loop_t* loop = uv_default_loop();
-  uv_fs_t open_req, req;
-  uv_buf_t b;
-  uv_file fd;
+  uv_fs_t open_req;
+  uv_timer_t timer;
+  int writing;
 
   if (argc != 3) {
     fprintf(stderr, "usage: ring-probes MODE FILE\n");
     return 2;
   }
   mode = argv[1];
-  if (strcmp(mode, "correct-stat") == 0) {
-    if (uv_fs_stat(loop, &req, argv[2], on_stat) != 0) return 2;
-    uv_run(loop, UV_RUN_DEFAULT);
-    return uv_loop_close(loop) == 0 ? 0 : 3;
-  }
-  fd = uv_fs_open(NULL, &open_req, argv[2], UV_FS_O_RDONLY, 0, NULL); /* synchronous */
+  path = argv[2];
+  writing = strcmp(mode, "uninit-write") == 0;
+  fd = uv_fs_open(NULL, &open_req, writing ? "/dev/null" : path,
+                  writing ? UV_FS_O_WRONLY : UV_FS_O_RDONLY, 0, NULL); /* synchronous */
   uv_fs_req_cleanup(&open_req);
   if (fd < 0) {
-    fprintf(stderr, "open %s: %s\n", argv[2], uv_strerror(fd));
+    fprintf(stderr, "open %s: %s\n", path, uv_strerror(fd));
     return 2;
   }
-  buf = malloc(strcmp(mode, "small-read") == 0 ? 4 : 64);
-  b = uv_buf_init(buf, 64);
-  if (uv_fs_read(loop, &req, fd, &b, 1, 0, on_read) != 0) return 2;
-  if (strcmp(mode, "free-early") == 0) free(buf); /* BUG: the read is still in flight */
+  uv_timer_init(loop, &timer);
+  uv_timer_start(&timer, start, 0, 0);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_fs_close(NULL, &open_req, fd, NULL);
   uv_fs_req_cleanup(&open_req);

@@ -101,6 +101,13 @@ unsafe fn rw_sqe(req: *mut uv_fs_t, write: bool) -> io_uring::squeue::Entry {
         // SAFETY: the list holds at least one entry (contract).
         let b = unsafe { &*bufs };
         let len = b.len.min(u32::MAX as usize) as u32;
+        // What memcheck would say of the buffer at a read(2) or write(2):
+        // it does not see the kernel's access through the ring.
+        if write {
+            crate::valgrind::check_defined(b.base as *const c_void, len as usize);
+        } else {
+            crate::valgrind::check_addressable(b.base as *const c_void, len as usize);
+        }
         if write {
             opcode::Write::new(fd, b.base as *const u8, len)
                 .offset(off)
@@ -112,6 +119,8 @@ unsafe fn rw_sqe(req: *mut uv_fs_t, write: bool) -> io_uring::squeue::Entry {
         }
     } else {
         let iov = bufs as *const libc::iovec;
+        // SAFETY: the list holds `nbufs` >= n entries (contract).
+        unsafe { crate::valgrind::check_iov(iov, n, write) };
         if write {
             opcode::Writev::new(fd, iov, n as u32).offset(off).build()
         } else {
@@ -381,6 +390,14 @@ pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, token: usize, res: i32) {
             }
             UV_FS_READ => {
                 (*req).result = res as ssize_t;
+                if res > 0 {
+                    // The kernel filled `res` bytes of the list's buffers,
+                    // unseen by memcheck: say so (the entry named at most
+                    // IOV_MAX of them).
+                    let n = ((*req).nbufs as usize).min(IOV_MAX);
+                    let iov = (*req).bufs as *const libc::iovec;
+                    crate::valgrind::kernel_wrote_iov(iov, n, res as usize);
+                }
                 release_bufs(req, (*req).bufs as usize);
             }
             UV_FS_WRITE => {
