@@ -362,8 +362,30 @@ pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, token: usize, res: i32) {
     // in place, and the pool's write would count from zero and free it from
     // the moved start.
     let progressed = ty == UV_FS_WRITE && result > 0;
-    if res == -libc::EOPNOTSUPP && !progressed {
-        // This kind of file does not do it in the ring: let a worker try.
+    // uvring never asks the kernel to cancel an operation, yet 6.1 answers
+    // ECANCELED when an io-wq worker quits while a SIGSTOP/SIGCONT storm
+    // hits the process (compat/hazards test 7, forced ring): the operation
+    // did not run. That, and a signal interrupting it in a worker (EINTR,
+    // which the pool's calls retry; close's EINTR means it is done), is no
+    // answer for the user: it is run again.
+    let again = res == -libc::ECANCELED || (res == -libc::EINTR && ty != UV_FS_CLOSE);
+    if again && progressed {
+        // The rest of a partly done write goes back into the ring (its list
+        // has moved on, which the pool's write would not know).
+        // SAFETY: the request is live and ours, its list's remaining
+        // entries are the ones the cancelled entry named (contract).
+        unsafe {
+            if let Some(u) = (*li).backend.ring() {
+                let sqe = rw_sqe(req, true);
+                (*li).fs_ring.reqs.insert(token, aux);
+                u.push_op(sqe, token);
+                return;
+            }
+        }
+    }
+    if (res == -libc::EOPNOTSUPP || again) && !progressed {
+        // This kind of file does not do it in the ring, or the ring did not
+        // run it: let a worker do it.
         // SAFETY: the ring is done with the request, which goes to the pool
         // as it would have from dispatch (nothing of it done yet).
         unsafe {
