@@ -2,8 +2,10 @@
  * timeout). The worker child has a SIGCONT handler without SA_RESTART, so every continue makes
  * the wait return EINTR. Its loop has a 100 ms repeating timer (10 fires) and an async uv_fs_read
  * of the read end of a pipe that stays empty until the parent, after PAIRS (default 200)
- * stop/continue pairs, writes "ping" into it. Checked: each timer interval is >= 100 ms (no early
- * fire from a lost timeout) and the whole run is not much longer than the stops explain; the
+ * stop/continue pairs, writes "ping" into it. Checked: each fire comes >= 100 ms after the loop
+ * time the timer was (re)started from (no early fire from a lost timeout: libuv's guarantee; the
+ * interval between two callbacks can be shorter when a stop lands between the loop's clock update
+ * and a callback, as in libuv) and the whole run is not much longer than the stops explain; the
  * pending read completes with exactly "ping" (a request parked in the ring survives the storm);
  * uv_run returns (bounded by alarm). As in libuv 1.50, a pool thread's read(2) interrupted by the
  * signal reports UV_EINTR (uv__fs_work does not retry reads): the test then reads again, as a
@@ -18,7 +20,8 @@ static uv_timer_t timer;
 static uv_fs_t rreq;
 static char rbuf[64];
 static int fires, read_done, read_eintr, min_interval_ms = 1 << 30, max_interval_ms;
-static uint64_t last;
+static int min_since_start_ms = 1 << 30;
+static uint64_t last, started_at;
 static volatile sig_atomic_t conts;
 
 static void on_cont(int sig) {
@@ -30,6 +33,8 @@ static void timer_cb(uv_timer_t* t) {
   uint64_t now = uv_hrtime() / 1000000;
   int d = (int)(now - last);
   last = now;
+  if ((int)(now - started_at) < min_since_start_ms) min_since_start_ms = (int)(now - started_at);
+  started_at = uv_now(t->loop); /* a repeating timer restarts from the loop's time */
   if (d < min_interval_ms) min_interval_ms = d;
   if (d > max_interval_ms) max_interval_ms = d;
   if (++fires == 10) uv_close((uv_handle_t*)t, NULL);
@@ -73,6 +78,7 @@ int main(int argc, char** argv) {
     CHECK_EQ(uv_loop_init(&loop), 0);
     CHECK_EQ(uv_timer_init(&loop, &timer), 0);
     last = uv_hrtime() / 1000000;
+    started_at = uv_now(&loop);
     CHECK_EQ(uv_timer_start(&timer, timer_cb, 100, 100), 0);
     CHECK_EQ(uv_fs_read(&loop, &rreq, p[0], &b, 1, -1, read_cb), 0);
     start = now_s();
@@ -80,12 +86,13 @@ int main(int argc, char** argv) {
     CHECK_EQ(fires, 10);
     CHECK(read_done);
     CHECK_EQ(uv_loop_close(&loop), 0);
-    printf("worker: timer_fires=%d interval_ms=%d..%d pipe_read=ping (after %d UV_EINTR) "
-           "sigcont_handled=%d run=%.2fs\n", fires, min_interval_ms, max_interval_ms,
-           read_eintr, (int)conts, now_s() - start);
+    printf("worker: timer_fires=%d interval_ms=%d..%d after_start_ms>=%d pipe_read=ping "
+           "(after %d UV_EINTR) sigcont_handled=%d run=%.2fs\n", fires, min_interval_ms,
+           max_interval_ms, min_since_start_ms, read_eintr, (int)conts, now_s() - start);
     fflush(stdout);
-    if (min_interval_ms < 100) {
-      fprintf(stderr, "a 100 ms timer fired after %d ms\n", min_interval_ms);
+    if (min_since_start_ms < 100) {
+      fprintf(stderr, "a 100 ms timer fired %d ms after the loop time it started from\n",
+              min_since_start_ms);
       _exit(1);
     }
     _exit(0);

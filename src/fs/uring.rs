@@ -362,10 +362,10 @@ pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, token: usize, res: i32) {
     // in place, and the pool's write would count from zero and free it from
     // the moved start.
     let progressed = ty == UV_FS_WRITE && result > 0;
-    // uvring never asks the kernel to cancel an operation, yet 6.1 answers
-    // ECANCELED when an io-wq worker quits while a SIGSTOP/SIGCONT storm
-    // hits the process (compat/hazards test 7, forced ring): the operation
-    // did not run. That, and a signal interrupting it in a worker (EINTR,
+    // uvring never asks the kernel to cancel an operation, yet 6.1 answered
+    // a write ECANCELED during a SIGSTOP/SIGCONT storm (compat/hazards test
+    // 7, forced ring; the kernel fails io-wq work it will not run that way):
+    // the operation did not run. That, and a signal interrupting it in a worker (EINTR,
     // which the pool's calls retry; close's EINTR means it is done), is no
     // answer for the user: it is run again.
     let again = res == -libc::ECANCELED || (res == -libc::EINTR && ty != UV_FS_CLOSE);
