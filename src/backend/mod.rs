@@ -117,9 +117,11 @@ impl Backend {
     }
 
     /// Whether a request for SQPOLL can be granted: only a loop that has a
-    /// ring because UV_USE_IO_URING=1 asked for it gets a polling thread.
+    /// ring because UV_USE_IO_URING=1 asked for it gets a polling thread,
+    /// and only while nothing is in that ring (replacing it would lose those
+    /// operations; libuv too ignores SQPOLL once its ring is in use).
     pub fn sqpoll_grantable(&self) -> bool {
-        self.ring.is_some() && self.choice.forced
+        self.choice.forced && self.ring.as_ref().is_some_and(|r| r.in_flight() == 0)
     }
 
     /// Whether the ring must be replaced (credentials changed under an
