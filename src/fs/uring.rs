@@ -342,6 +342,31 @@ pub(crate) unsafe fn try_submit(loop_: *mut uv_loop_t, req: *mut uv_fs_t) -> boo
     true
 }
 
+/// Puts the rest of a write (its list already advanced) back into the ring
+/// under the same token; without a ring, hands `aux` back.
+///
+/// # Safety
+/// On the loop's thread; `li` is the loop's live LoopInner; `req` a live
+/// write of this loop whose previous entry has completed.
+unsafe fn requeue_write(
+    li: *mut crate::loop_::LoopInner,
+    req: *mut uv_fs_t,
+    token: usize,
+    aux: Aux,
+) -> Result<(), Aux> {
+    // SAFETY: `li` and `req` are live and this thread's (contract); the
+    // list's remaining entries are the request's own copy.
+    unsafe {
+        let Some(u) = (*li).backend.ring() else {
+            return Err(aux);
+        };
+        let sqe = rw_sqe(req, true);
+        (*li).fs_ring.reqs.insert(token, aux);
+        u.push_op(sqe, token);
+    }
+    Ok(())
+}
+
 /// The ring finished the operation of the request at `token` with `res`.
 ///
 /// # Safety
@@ -354,7 +379,7 @@ pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, token: usize, res: i32) {
     let li = unsafe { inner(loop_) };
     let req = token as *mut uv_fs_t;
     // SAFETY: as above; the map is borrowed for the removal only.
-    let aux = unsafe { (*li).fs_ring.reqs.remove(&token) }.unwrap_or_default();
+    let mut aux = unsafe { (*li).fs_ring.reqs.remove(&token) }.unwrap_or_default();
     let res = aux.inline_res.unwrap_or(res);
     // SAFETY: the request is live and ours (contract).
     let (ty, result) = unsafe { ((*req).fs_type, (*req).result) };
@@ -374,13 +399,9 @@ pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, token: usize, res: i32) {
         // has moved on, which the pool's write would not know).
         // SAFETY: the request is live and ours, its list's remaining
         // entries are the ones the cancelled entry named (contract).
-        unsafe {
-            if let Some(u) = (*li).backend.ring() {
-                let sqe = rw_sqe(req, true);
-                (*li).fs_ring.reqs.insert(token, aux);
-                u.push_op(sqe, token);
-                return;
-            }
+        match unsafe { requeue_write(li, req, token, aux) } {
+            Ok(()) => return,
+            Err(back) => aux = back,
         }
     }
     if (res == -libc::EOPNOTSUPP || again) && !progressed {
@@ -436,11 +457,9 @@ pub(crate) unsafe fn complete(loop_: *mut uv_loop_t, token: usize, res: i32) {
                         // A partial write: continue with what is left.
                         (*req).bufs = (*req).bufs.add(consumed);
                         (*req).nbufs = (left - consumed) as c_uint;
-                        if let Some(u) = (*li).backend.ring() {
-                            let sqe = rw_sqe(req, true);
-                            (*li).fs_ring.reqs.insert(token, aux);
-                            u.push_op(sqe, token);
-                            return;
+                        match requeue_write(li, req, token, aux) {
+                            Ok(()) => return,
+                            Err(back) => aux = back,
                         }
                     }
                 } else if (*req).result == 0 {
