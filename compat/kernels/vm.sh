@@ -16,8 +16,14 @@ K=$("$KDIR/fetch.sh" "$REL") || exit 2
 mkdir -p "$RES"
 RES=$(cd "$RES" && pwd)
 SCRIPT=$(cd "$(dirname "$SCRIPT")" && pwd)/$(basename "$SCRIPT")
-case $SCRIPT in /tmp/*|/var/tmp/*|/run/*|/dev/*) kdie "$SCRIPT: the VM has its own /tmp, /var/tmp, /run and /dev; put the script elsewhere" ;; esac
+case $SCRIPT in /dev/*) kdie "$SCRIPT: the VM has its own /dev; put the script elsewhere" ;; esac
 rm -f "$RES/rc" "$RES/console.log"
+# The VM mounts its own tmpfs on /tmp, /var/tmp and /run; init keeps these host folders visible
+# through it when they lie there (a checkout cloned into a mktemp folder).
+: > "$RES/keep"
+for p in "$REPO" "$(dirname "$SCRIPT")"; do
+  case $p in "$REPO"/*) continue ;; /tmp/*|/var/tmp/*|/run/*) grep -qxF "$p" "$RES/keep" || echo "$p" >> "$RES/keep" ;; esac
+done
 {
   # The settings of compat/kernels and compat/suite reach the command (init starts it with env -i).
   for v in $(compgen -e | grep -E '^(UVRING_KERNELS_|UVRING_SUITE_|UVRING_STORM_|UVRING_HAZARDS_|STORM_)'); do
