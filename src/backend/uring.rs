@@ -304,8 +304,8 @@ impl Ring {
             // cache), a poll of the epoll fd and a poll removal: no memory.
             // A timeout: the ring's own `timeout_ts`, read by the kernel when
             // the entry is submitted, which happens within the same `&mut
-            // self` call (enter_without_ext_arg), so it can neither move nor
-            // be freed before.
+            // self` call (`wait`, through enter_without_ext_arg), so it can
+            // neither move nor be freed before.
             if unsafe { self.ring.submission().push(sqe) }.is_ok() {
                 return;
             }
@@ -378,11 +378,18 @@ impl Ring {
         block_sigprof: bool,
         f: &mut dyn FnMut(Reaped),
     ) -> Result<(), c_int> {
-        self.arm_poll();
-        self.flush();
         if !self.backlog.is_empty() {
             timeout = 0;
         }
+        if timeout > 0 && !self.ext_arg {
+            // First in the queue: a timeout entry counts the completions posted
+            // after it is issued, and a no-op or a ready poll completes inline
+            // at submission; queued later, it would wait for one more and wake
+            // a later wait early.
+            self.push_timeout_entry(timeout);
+        }
+        self.arm_poll();
+        self.flush();
         let r = if timeout == 0 {
             self.ring.submit()
         } else if self.ext_arg {
@@ -405,7 +412,7 @@ impl Ring {
             }
             self.ring.submitter().submit_with_args(1, &args)
         } else {
-            self.enter_without_ext_arg(timeout, block_sigprof)
+            self.enter_without_ext_arg(block_sigprof)
         };
         match r.map_err(|e| e.raw_os_error()) {
             // Timed out, or the CQ is full: reap below either way.
@@ -422,24 +429,23 @@ impl Ring {
         Ok(())
     }
 
-    /// A wait on a kernel without EXT_ARG: the timeout is an entry that ends
-    /// at the first completion (count 1) or when it expires, so none is left
-    /// behind to wake a later wait; the sigmask is io_uring_enter's own.
-    fn enter_without_ext_arg(
-        &mut self,
-        timeout: c_int,
-        block_sigprof: bool,
-    ) -> std::io::Result<usize> {
-        if timeout > 0 {
-            self.timeout_ts = types::Timespec::new()
-                .sec((timeout / 1000) as u64)
-                .nsec(((timeout % 1000) * 1_000_000) as u32);
-            let sqe = opcode::Timeout::new(&self.timeout_ts)
-                .count(1)
-                .build()
-                .user_data(UD_QUIET);
-            self.push(&sqe);
-        }
+    /// The timeout of a wait on a kernel without EXT_ARG: an entry that ends
+    /// at the first completion after it (count 1) or when it expires, so none
+    /// is left behind to wake a later wait.
+    fn push_timeout_entry(&mut self, timeout: c_int) {
+        self.timeout_ts = types::Timespec::new()
+            .sec((timeout / 1000) as u64)
+            .nsec(((timeout % 1000) * 1_000_000) as u32);
+        let sqe = opcode::Timeout::new(&self.timeout_ts)
+            .count(1)
+            .build()
+            .user_data(UD_QUIET);
+        self.push(&sqe);
+    }
+
+    /// A wait on a kernel without EXT_ARG (its timeout is an entry already
+    /// queued); the sigmask is io_uring_enter's own.
+    fn enter_without_ext_arg(&mut self, block_sigprof: bool) -> std::io::Result<usize> {
         let to_submit = self.ring.submission().len() as u32;
         // The kernel's sigset is 64 bits wide (_NSIG / 8 bytes).
         let mask: u64 = 1 << (libc::SIGPROF - 1);
@@ -505,7 +511,83 @@ impl Ring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
+
+    /// What a wait handed over, comparable.
+    fn wait_for(ring: &mut Ring, timeout: c_int) -> (Vec<(usize, i32)>, Duration) {
+        let mut got = Vec::new();
+        let t0 = Instant::now();
+        ring.wait(timeout, false, &mut |r| match r {
+            Reaped::Done { token, res } => got.push((token, res)),
+            Reaped::EpollReady => got.push((0, 0)),
+        })
+        .expect("wait");
+        (got, t0.elapsed())
+    }
+
+    /// No kernel this project tests on lacks EXT_ARG (Debian's 5.10 has the
+    /// 5.15 io_uring), so the timeout-entry wait is forced here: it must end
+    /// at its timeout, at the first completion, or when the epoll set is
+    /// ready, and leave no entry behind to wake a later wait early.
+    #[test]
+    fn waits_without_ext_arg_end_at_timeout_completion_or_epoll() {
+        // SAFETY: plain system calls on descriptors this test owns.
+        let (ep, efd) = unsafe {
+            (
+                libc::epoll_create1(libc::EPOLL_CLOEXEC),
+                libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK),
+            )
+        };
+        assert!(ep >= 0 && efd >= 0);
+        let mut ring = match Ring::new(8, false, ep) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("skipped: no io_uring here ({e})");
+                // SAFETY: both were opened above.
+                unsafe {
+                    libc::close(ep);
+                    libc::close(efd);
+                }
+                return;
+            }
+        };
+        ring.ext_arg = false;
+
+        let (got, took) = wait_for(&mut ring, 50);
+        assert!(got.is_empty(), "{got:?}");
+        assert!(took >= Duration::from_millis(50), "{took:?}");
+
+        ring.push_op(opcode::Nop::new().build(), TOKEN_MIN);
+        let (got, took) = wait_for(&mut ring, 200);
+        assert_eq!(got, vec![(TOKEN_MIN, 0)]);
+        assert!(took < Duration::from_millis(150), "{took:?}");
+        assert_eq!(ring.in_flight(), 0);
+        // The 200 ms entry ended with the no-op: it must not cut this wait short.
+        let (got, took) = wait_for(&mut ring, 600);
+        assert!(got.is_empty(), "{got:?}");
+        assert!(took >= Duration::from_millis(600), "{took:?}");
+
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: 1,
+        };
+        let one = 1u64;
+        // SAFETY: `ev` and `one` are locals; the descriptors are this test's.
+        unsafe {
+            assert_eq!(libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, efd, &mut ev), 0);
+            assert_eq!(libc::write(efd, (&one as *const u64).cast(), 8), 8);
+        }
+        let (got, took) = wait_for(&mut ring, 5000);
+        assert_eq!(got, vec![(0, 0)]);
+        assert!(took < Duration::from_millis(1000), "{took:?}");
+
+        drop(ring);
+        // SAFETY: both were opened above; the ring that polled `ep` is gone.
+        unsafe {
+            libc::close(ep);
+            libc::close(efd);
+        }
+    }
 
     #[test]
     fn submit_backoff_yields_then_sleeps_up_to_1ms() {
