@@ -839,29 +839,30 @@ unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
         // SAFETY: `loop_` and its LoopInner are live, on this thread (the
         // contract), re-read on every turn since callbacks ran; the wait
         // runs no callback.
-        let (r, now) = unsafe {
+        let now = unsafe {
             if timeout != 0 {
                 set_provider_entry_time(loop_);
             }
             (*inner(loop_)).current_timeout = timeout;
             let block_sigprof = (*inner(loop_)).block_sigprof;
             events.clear();
-            let r = (*inner(loop_))
+            // An interrupted wait (EINTR) is a wait in which nothing happened.
+            let _ = (*inner(loop_))
                 .backend
                 .wait(&mut events, timeout, block_sigprof);
             uv_update_time(loop_);
-            (r, (*loop_).time)
+            (*loop_).time
         };
         let got = events.len();
         if got == 0 {
             if reset_timeout {
                 timeout = user_timeout;
                 reset_timeout = false;
-            } else if r.is_ok() {
-                break;
             }
-            // Interrupted (EINTR: stopped or traced) or the zero-timeout first
-            // look: wait again for what is left of the timeout.
+            // Timed out, interrupted (EINTR: stopped or traced), the zero-timeout
+            // first look, or the ring woke for its own quiet completions (a poll
+            // removal, a stale poll, a timeout entry): as libuv, wait again for
+            // what is left of the timeout, so UV_RUN_ONCE does not return early.
             if timeout == 0 {
                 break;
             }
@@ -1123,5 +1124,128 @@ mod tests {
         // SAFETY: as above; nothing is open on the loop.
         assert_eq!(unsafe { uv_loop_close(lp) }, 0);
         drop(shared);
+    }
+
+    /// Data of the UV_RUN_ONCE test, reached through the handles' `data`.
+    struct OnceTest {
+        pipe_rd: c_int,
+        read: uv_fs_t,
+        byte: [u8; 1],
+        read_res: Option<isize>,
+        fired: bool,
+    }
+
+    unsafe extern "C" fn start_read(t: *mut uv_timer_t) {
+        // SAFETY: `data` is the test's OnceTest, alive for the whole test.
+        unsafe {
+            let d = (*t).h.data as *mut OnceTest;
+            let buf = crate::misc::uv_buf_init((*d).byte.as_mut_ptr().cast(), 1);
+            let r = crate::fs::uv_fs_read(
+                (*t).h.loop_,
+                &raw mut (*d).read,
+                (*d).pipe_rd,
+                &buf,
+                1,
+                -1,
+                Some(read_done),
+            );
+            assert_eq!(r, 0);
+        }
+    }
+
+    unsafe extern "C" fn read_done(req: *mut uv_fs_t) {
+        // SAFETY: `data` is the test's OnceTest, alive for the whole test.
+        unsafe {
+            let d = (*req).r.data as *mut OnceTest;
+            (*d).read_res = Some((*req).result);
+        }
+    }
+
+    unsafe extern "C" fn fired(t: *mut uv_timer_t) {
+        // SAFETY: `data` is the test's OnceTest, alive for the whole test.
+        unsafe { (*((*t).h.data as *mut OnceTest)).fired = true };
+    }
+
+    /// UV_RUN_ONCE waits until something happens: a ring that wakes only for
+    /// its own completions (here the removal of its poll of the epoll set,
+    /// made when uv_run returned with a read in flight) must not end the
+    /// wait before the timer is due (it used to, returning at once).
+    #[test]
+    fn run_once_waits_past_the_rings_own_completions() {
+        let mut storage = MaybeUninit::<uv_loop_t>::zeroed();
+        let lp = storage.as_mut_ptr();
+        let mut fds = [0; 2];
+        // SAFETY: `lp` is zeroed memory for a loop, alive for the whole test;
+        // `fds` has room for two descriptors.
+        unsafe {
+            assert_eq!(uv_loop_init(lp), 0);
+            assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
+        }
+        // SAFETY: the loop is initialised; this is its thread.
+        if unsafe { (*inner(lp)).backend.ring().is_none() } {
+            eprintln!("skipped: this loop has no io_uring (UV_USE_IO_URING=0 or none here)");
+            // SAFETY: nothing is open on the loop; the pipe is the test's.
+            unsafe {
+                assert_eq!(uv_loop_close(lp), 0);
+                libc::close(fds[0]);
+                libc::close(fds[1]);
+            }
+            return;
+        }
+        let mut d = Box::new(OnceTest {
+            pipe_rd: fds[0],
+            // SAFETY: uv_fs_t is plain C data; zeroed is a valid value.
+            read: unsafe { std::mem::zeroed() },
+            byte: [0],
+            read_res: None,
+            fired: false,
+        });
+        let dp: *mut OnceTest = &mut *d;
+        let mut starter = MaybeUninit::<uv_timer_t>::zeroed();
+        let mut timer = MaybeUninit::<uv_timer_t>::zeroed();
+        let (starter, timer) = (starter.as_mut_ptr(), timer.as_mut_ptr());
+        // SAFETY: the loop and both timers live for the whole test, `dp` too;
+        // the read is issued from a loop turn (a timer), so the ring takes it.
+        unsafe {
+            (*dp).read.r.data = dp.cast();
+            assert_eq!(timer::uv_timer_init(lp, starter), 0);
+            assert_eq!(timer::uv_timer_init(lp, timer), 0);
+            (*starter).h.data = dp.cast();
+            (*timer).h.data = dp.cast();
+            assert_eq!(timer::uv_timer_start(starter, Some(start_read), 0, 0), 0);
+            uv_run(lp, UV_RUN_NOWAIT);
+            assert!(
+                (*inner(lp))
+                    .backend
+                    .ring()
+                    .is_some_and(|r| r.in_flight() == 1),
+                "the read is not in the ring"
+            );
+            // The first wait arms the ring's poll of the epoll set; returning,
+            // uv_run removes it, and the second wait finds that removal done.
+            for round in 0..2 {
+                (*dp).fired = false;
+                assert_eq!(timer::uv_timer_start(timer, Some(fired), 100, 0), 0);
+                let t0 = std::time::Instant::now();
+                uv_run(lp, UV_RUN_ONCE);
+                let took = t0.elapsed();
+                assert!(
+                    (*dp).fired,
+                    "UV_RUN_ONCE {round} returned after {took:?}, before its timer"
+                );
+                assert!((*dp).read_res.is_none());
+            }
+            // End the read, then everything.
+            assert_eq!(libc::write(fds[1], b"x".as_ptr().cast(), 1), 1);
+            assert_eq!(uv_run(lp, UV_RUN_DEFAULT), 0);
+            assert_eq!((*dp).read_res, Some(1));
+            crate::fs::uv_fs_req_cleanup(&raw mut (*dp).read);
+            handle::uv_close(starter.cast(), None);
+            handle::uv_close(timer.cast(), None);
+            uv_run(lp, UV_RUN_DEFAULT);
+            assert_eq!(uv_loop_close(lp), 0);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
     }
 }
