@@ -9,6 +9,7 @@ use crate::error::{
 };
 use crate::pool::WorkKind;
 use libc::{addrinfo, c_char, c_int, c_void, sockaddr};
+use std::borrow::Cow;
 use std::mem::size_of;
 use std::ptr::null_mut;
 
@@ -133,9 +134,18 @@ fn label_to_ascii(label: &[char], out: &mut Vec<u8>) -> Result<(), c_int> {
 
 /// Converts a (UTF-8) host name to what the resolver takes, as libuv does:
 /// labels split on '.', U+3002, U+FF0E, U+FF61; at most 255 bytes.
-pub fn idna_to_ascii(name: &[u8]) -> Result<Vec<u8>, c_int> {
+pub fn idna_to_ascii(name: &[u8]) -> Result<Cow<'_, [u8]>, c_int> {
     if name.is_empty() {
         return Err(-libc::EINVAL);
+    }
+    // Plain ASCII converts to itself (every separator but '.' is non-ASCII):
+    // no copy, which a resolver call per request would otherwise pay for.
+    if name.is_ascii() {
+        return if name.len() >= 256 {
+            Err(-libc::EINVAL)
+        } else {
+            Ok(Cow::Borrowed(name))
+        };
     }
     let s = std::str::from_utf8(name).map_err(|_| -libc::EINVAL)?;
     let mut out = Vec::with_capacity(name.len());
@@ -156,7 +166,7 @@ pub fn idna_to_ascii(name: &[u8]) -> Result<Vec<u8>, c_int> {
     if out.len() >= 256 {
         return Err(-libc::EINVAL);
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// The callback uv_getaddrinfo stored in the request's `cb` field.
@@ -441,7 +451,7 @@ mod tests {
     use super::*;
 
     fn idna(s: &str) -> Result<String, c_int> {
-        idna_to_ascii(s.as_bytes()).map(|v| String::from_utf8(v).unwrap())
+        idna_to_ascii(s.as_bytes()).map(|v| String::from_utf8(v.into_owned()).unwrap())
     }
 
     #[test]
