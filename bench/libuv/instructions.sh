@@ -16,7 +16,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 source "$ROOT/compat/suite/common.sh"
 as_root
 command -v valgrind >/dev/null || apt_install valgrind
-command -v callgrind_annotate >/dev/null || apt_install valgrind
+command -v python3 >/dev/null || apt_install python3
 command -v ip >/dev/null || apt_install iproute2
 
 LIBDIR=${UVRING_LIBDIR:-$ROOT/target/release}
@@ -36,6 +36,8 @@ helper_of() {
     ping_pongs | tcp4_pound_*) echo tcp4_echo_server ;;
     tcp_write_batch) echo tcp4_blackhole_server ;;
     pipe_pound_*) echo pipe_echo_server ;;
+    tcp_pump*_client) echo tcp_pump_server ;;
+    pipe_pump*_client) echo pipe_pump_server ;;
     *) echo "" ;;
   esac
 }
@@ -46,6 +48,9 @@ ops_of() { # NAME OUTPUT
     getaddrinfo) echo 10000 ;;
     tcp_write_batch) echo 1000000 ;;
     ping_pongs) sed -n 's/.*ping_pongs: \([0-9]*\) roundtrips\/s.*/\1/p' "$2" | awk '{print $1 * 5}' ;;
+    # 8 KiB writes: gbit/s (2^30 bits) over the 5 s the client runs.
+    *_pump*_client) sed -n 's/.*_client: \([0-9.]*\) gbit\/s.*/\1/p' "$2" |
+      awk '{printf "%d\n", $1 * 5 * 2^30 / 8 / 8192}' ;;
     *) die "instructions.sh: no operation count known for $1" ;;
   esac
 }
@@ -68,19 +73,6 @@ run() { # RUNNER NAME HELPER OUTFILE LOG
   return $rc
 }
 
-# Instructions by object of a callgrind output: lib (the libuv.so under test), glibc, rest.
-split_ir() { # CALLGRIND_OUT -> "total lib glibc rest"
-  callgrind_annotate --inclusive=no --threshold=100 "$1" 2>/dev/null | awk '
-    /^ *[0-9,]+ .*\[.*\]$/ {
-      n = $1; gsub(",", "", n); obj = $NF
-      if (obj ~ /libuv\.so/) lib += n
-      else if (obj ~ /\/(libc\.so|libc-|ld-linux|libm\.so|libpthread)/) g += n
-      else rest += n
-      total += n
-    }
-    END { printf "%d %d %d %d\n", total, lib, g, rest }'
-}
-
 printf '%-16s %-6s %-7s %12s %12s %12s %12s  %s\n' benchmark mode library "Ir/op" "lib Ir/op" \
   "glibc Ir/op" "other Ir/op" "ops"
 for name in "$@"; do
@@ -93,7 +85,7 @@ for name in "$@"; do
         continue
       fi
       ops=$(ops_of "$name" "$base.log")
-      read -r total libir g rest < <(split_ir "$base.cg")
+      read -r total libir g rest < <("$HERE/cgsplit.py" "$base.cg")
       awk -v n="$name" -v b="$be" -v l="$lib" -v o="$ops" -v t="$total" -v li="$libir" -v g="$g" -v r="$rest" \
         'BEGIN { printf "%-16s %-6s %-7s %12.0f %12.0f %12.0f %12.0f  %d\n", n, b, l, t/o, li/o, g/o, r/o, o }'
     done
