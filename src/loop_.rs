@@ -1142,7 +1142,7 @@ mod tests {
             let buf = crate::misc::uv_buf_init((*d).byte.as_mut_ptr().cast(), 1);
             let r = crate::fs::uv_fs_read(
                 (*t).h.loop_,
-                &raw mut (*d).read,
+                std::ptr::addr_of_mut!((*d).read),
                 (*d).pipe_rd,
                 &buf,
                 1,
@@ -1239,7 +1239,7 @@ mod tests {
             assert_eq!(libc::write(fds[1], b"x".as_ptr().cast(), 1), 1);
             assert_eq!(uv_run(lp, UV_RUN_DEFAULT), 0);
             assert_eq!((*dp).read_res, Some(1));
-            crate::fs::uv_fs_req_cleanup(&raw mut (*dp).read);
+            crate::fs::uv_fs_req_cleanup(std::ptr::addr_of_mut!((*dp).read));
             handle::uv_close(starter.cast(), None);
             handle::uv_close(timer.cast(), None);
             uv_run(lp, UV_RUN_DEFAULT);
