@@ -140,13 +140,20 @@ pub fn idna_to_ascii(name: &[u8]) -> Result<Cow<'_, [u8]>, c_int> {
     }
     // Plain ASCII converts to itself (every separator but '.' is non-ASCII):
     // no copy, which a resolver call per request would otherwise pay for.
-    if name.is_ascii() {
-        return if name.len() >= 256 {
-            Err(-libc::EINVAL)
-        } else {
-            Ok(Cow::Borrowed(name))
-        };
+    let out = if name.is_ascii() {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(labels_to_ascii(name)?)
+    };
+    // libuv converts into a 256-byte buffer, NUL included.
+    if out.len() >= 256 {
+        return Err(-libc::EINVAL);
     }
+    Ok(out)
+}
+
+/// The conversion of a name with non-ASCII characters, label by label.
+fn labels_to_ascii(name: &[u8]) -> Result<Vec<u8>, c_int> {
     let s = std::str::from_utf8(name).map_err(|_| -libc::EINVAL)?;
     let mut out = Vec::with_capacity(name.len());
     let mut label: Vec<char> = Vec::new();
@@ -162,11 +169,7 @@ pub fn idna_to_ascii(name: &[u8]) -> Result<Cow<'_, [u8]>, c_int> {
     if !label.is_empty() {
         label_to_ascii(&label, &mut out)?;
     }
-    // libuv converts into a 256-byte buffer, NUL included.
-    if out.len() >= 256 {
-        return Err(-libc::EINVAL);
-    }
-    Ok(Cow::Owned(out))
+    Ok(out)
 }
 
 /// The callback uv_getaddrinfo stored in the request's `cb` field.
