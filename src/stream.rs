@@ -450,10 +450,12 @@ unsafe fn drain(s: *mut uv_stream_t) {
 /// # Safety
 /// `bufs` points to `n` readable uv_buf_t.
 unsafe fn count_bufs(bufs: *const uv_buf_t, n: usize) -> usize {
-    (0..n).fold(0usize, |acc, i| {
+    let mut total = 0usize;
+    for i in 0..n {
         // SAFETY: every index is below `n` (contract).
-        acc.wrapping_add(unsafe { (*bufs.add(i)).len })
-    })
+        total = total.wrapping_add(unsafe { (*bufs.add(i)).len });
+    }
+    total
 }
 
 /// Bytes of `r` not written yet.
@@ -609,13 +611,52 @@ unsafe fn write_some(
     -e as ssize_t
 }
 
+/// What to do after one write of the request at the head of the queue.
+enum Step {
+    /// The request is complete: go on with the next one.
+    Next,
+    /// Blocking writes: try the rest of the same request again.
+    Again,
+    /// The kernel pushed back or the write failed: wait for POLLOUT, or stop.
+    Stop,
+}
+
+/// Accounts for `n`, the result of one write_some of `r`.
+///
+/// # Safety
+/// `s` is a live stream and `r` the pending write at the head of its
+/// `write_queue`, with its own copy of the buffer list; `n` is at most the
+/// bytes of `r` not written yet.
+unsafe fn account_write(s: *mut uv_stream_t, r: *mut uv_write_t, n: ssize_t) -> Step {
+    // SAFETY: the contract; no user code runs here.
+    unsafe {
+        let loop_ = (*s).h.loop_;
+        if n >= 0 {
+            // A partial write must not send the handle twice.
+            (*r).send_handle = std::ptr::null_mut();
+            if write_req_update(s, r, n as usize) {
+                write_req_finish(r);
+                return Step::Next;
+            }
+        } else if n != -libc::EAGAIN as ssize_t {
+            (*r).error = n as c_int;
+            write_req_finish(r);
+            watcher::stop(loop_, &mut (*s).io_watcher, POLLOUT);
+            return Step::Stop;
+        }
+        if flags(s) & BLOCKING_WRITES != 0 {
+            return Step::Again;
+        }
+        watcher::start(loop_, &mut (*s).io_watcher, POLLOUT);
+        Step::Stop
+    }
+}
+
 /// Writes queued requests until the kernel pushes back.
 ///
 /// # Safety
 /// `s` points to a live stream.
 unsafe fn write_queue(s: *mut uv_stream_t) {
-    // SAFETY: `s` is live (contract).
-    let loop_ = unsafe { (*s).h.loop_ };
     // Bounded so that a fast reader cannot starve the loop.
     let mut count = 32;
     // SAFETY: `s` is live and no user code runs here. Each queued node is the
@@ -636,28 +677,11 @@ unsafe fn write_queue(s: *mut uv_stream_t) {
                 ((*r).nbufs as usize).saturating_sub(idx),
                 (*r).send_handle,
             );
-            if n >= 0 {
-                // A partial write must not send the handle twice.
-                (*r).send_handle = std::ptr::null_mut();
-                if write_req_update(s, r, n as usize) {
-                    write_req_finish(r);
-                    if count > 0 {
-                        count -= 1;
-                        continue;
-                    }
-                    return;
-                }
-            } else if n != -libc::EAGAIN as ssize_t {
-                (*r).error = n as c_int;
-                write_req_finish(r);
-                watcher::stop(loop_, &mut (*s).io_watcher, POLLOUT);
-                return;
+            match account_write(s, r, n) {
+                Step::Next if count > 0 => count -= 1,
+                Step::Next | Step::Stop => return,
+                Step::Again => {}
             }
-            if flags(s) & BLOCKING_WRITES != 0 {
-                continue;
-            }
-            watcher::start(loop_, &mut (*s).io_watcher, POLLOUT);
-            return;
         }
     }
 }
@@ -1075,41 +1099,80 @@ pub unsafe extern "C" fn uv_write2(
     }
     // SAFETY: uv.h: `s` is a live stream (checked above), `r` a uv_write_t
     // the user keeps until its callback, `bufs` an array of `nbufs` buffers
-    // whose memory stays valid until then. `dst` has room for `n` entries:
-    // `bufsml` when they fit, else the block allocated here (freed by
-    // free_bufs).
+    // whose memory stays valid until then.
     unsafe {
-        // write_queue_size > 0 with an empty queue means failed writes await
-        // their callbacks: do not try the socket again before that.
-        let empty_queue = (*s).write_queue_size == 0;
-        let n = nbufs as usize;
-        let mut dst = (*r).bufsml.as_mut_ptr();
-        if n > (*r).bufsml.len() {
-            dst = alloc::malloc(n * std::mem::size_of::<uv_buf_t>()) as *mut uv_buf_t;
-            if dst.is_null() {
-                return -libc::ENOMEM;
-            }
-        }
-        req::init((*s).h.loop_, r as *mut uv_req_t, UV_WRITE);
+        let loop_ = (*s).h.loop_;
+        req::init(loop_, r as *mut uv_req_t, UV_WRITE);
         (*r).cb = cb;
         (*r).handle = s;
         (*r).error = 0;
         (*r).send_handle = send_handle;
-        std::ptr::copy_nonoverlapping(bufs, dst, n);
-        (*r).bufs = dst;
         (*r).nbufs = nbufs;
         (*r).write_index = 0;
-        (*s).write_queue_size += count_bufs(bufs, n);
+        let n = nbufs as usize;
+        let total = count_bufs(bufs, n);
+        // write_queue_size > 0 with an empty queue means failed writes await
+        // their callbacks: do not try the socket again before that.
+        let idle = (*s).write_queue_size == 0;
+        let fits = n <= (*r).bufsml.len();
+        if idle && fits && (*s).connect_req.is_null() && queue::is_empty(&(*s).write_queue) {
+            // Nothing is queued before this request: write straight from the
+            // caller's list, and copy it (into bufsml: that cannot fail once
+            // bytes are out) only if some of it is left over.
+            let written = write_some(s, bufs, n, send_handle);
+            if written >= 0 && written as usize == total {
+                (*r).send_handle = std::ptr::null_mut();
+                (*r).bufs = std::ptr::null_mut();
+                (*r).write_index = nbufs;
+                queue::insert_tail(&mut (*s).write_completed_queue, &mut (*r).queue);
+                watcher::feed(loop_, &mut (*s).io_watcher);
+                return 0;
+            }
+            std::ptr::copy_nonoverlapping(bufs, (*r).bufsml.as_mut_ptr(), n);
+            (*r).bufs = (*r).bufsml.as_mut_ptr();
+            (*s).write_queue_size += total;
+            queue::insert_tail(&mut (*s).write_queue, &mut (*r).queue);
+            if let Step::Again = account_write(s, r, written) {
+                write_queue(s);
+            }
+            return 0;
+        }
+        if let Err(e) = copy_bufs(r, bufs, n) {
+            req::unregister(loop_);
+            return e;
+        }
+        (*s).write_queue_size += total;
         queue::insert_tail(&mut (*s).write_queue, &mut (*r).queue);
         if !(*s).connect_req.is_null() {
             // Still connecting: the writes start once connected.
-        } else if empty_queue {
+        } else if idle {
             write_queue(s);
         } else {
-            watcher::start((*s).h.loop_, &mut (*s).io_watcher, POLLOUT);
+            watcher::start(loop_, &mut (*s).io_watcher, POLLOUT);
         }
     }
     0
+}
+
+/// Gives `r` its own copy of the caller's buffer list: `bufsml` when it
+/// fits, else a block freed by free_bufs.
+///
+/// # Safety
+/// `r` is writable and `bufs` points to `n` uv_buf_t.
+unsafe fn copy_bufs(r: *mut uv_write_t, bufs: *const uv_buf_t, n: usize) -> Result<(), c_int> {
+    // SAFETY: the contract; `dst` has room for `n` entries.
+    unsafe {
+        let mut dst = (*r).bufsml.as_mut_ptr();
+        if n > (*r).bufsml.len() {
+            dst = alloc::malloc(n * std::mem::size_of::<uv_buf_t>()) as *mut uv_buf_t;
+            if dst.is_null() {
+                return Err(-libc::ENOMEM);
+            }
+        }
+        std::ptr::copy_nonoverlapping(bufs, dst, n);
+        (*r).bufs = dst;
+    }
+    Ok(())
 }
 
 #[no_mangle]
@@ -1285,4 +1348,195 @@ pub unsafe extern "C" fn uv_send_buffer_size(h: *mut uv_handle_t, value: *mut c_
 pub unsafe extern "C" fn uv_recv_buffer_size(h: *mut uv_handle_t, value: *mut c_int) -> c_int {
     // SAFETY: uv.h: `h` is a live handle and `value` points to an int.
     unsafe { socket_sockopt(h, libc::SO_RCVBUF, value) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handle::uv_close;
+    use crate::loop_::{uv_loop_close, uv_loop_init, uv_run, UV_RUN_DEFAULT, UV_RUN_NOWAIT};
+    use crate::pipe::{uv_pipe_init, uv_pipe_open};
+    use libc::c_char;
+    use std::mem::MaybeUninit;
+
+    /// Statuses of finished writes, in callback order, kept in the
+    /// requests' `data` (a pointer to the test's Vec).
+    unsafe extern "C" fn record(r: *mut uv_write_t, status: c_int) {
+        // SAFETY: every request of these tests carries a live Vec in `data`.
+        unsafe { (*((*r).r.data as *mut Vec<(usize, c_int)>)).push((r as usize, status)) };
+    }
+
+    /// A loop and a pipe handle on one end of a socketpair; the other end is
+    /// returned, blocking. Both live in boxes freed by `finish`.
+    unsafe fn setup(sndbuf: c_int) -> (Box<uv_loop_t>, Box<uv_pipe_t>, c_int) {
+        // SAFETY: zeroed memory for a loop and a pipe, initialised below;
+        // `fds` has room for two descriptors; setsockopt reads one int.
+        unsafe {
+            let mut lp: Box<uv_loop_t> = Box::new(MaybeUninit::zeroed().assume_init());
+            let mut p: Box<uv_pipe_t> = Box::new(MaybeUninit::zeroed().assume_init());
+            let mut fds = [-1; 2];
+            assert_eq!(
+                libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()),
+                0
+            );
+            let v = sndbuf;
+            libc::setsockopt(
+                fds[0],
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                &v as *const c_int as *const c_void,
+                4,
+            );
+            assert_eq!(uv_loop_init(&mut *lp), 0);
+            assert_eq!(uv_pipe_init(&mut *lp, &mut *p, 0), 0);
+            assert_eq!(uv_pipe_open(&mut *p, fds[0]), 0);
+            (lp, p, fds[1])
+        }
+    }
+
+    unsafe fn finish(mut lp: Box<uv_loop_t>, mut p: Box<uv_pipe_t>, peer: c_int) {
+        // SAFETY: `p` is an open handle of `lp`; after the close runs the
+        // loop has nothing left.
+        unsafe {
+            uv_close(&mut *p as *mut uv_pipe_t as *mut uv_handle_t, None);
+            assert_eq!(uv_run(&mut *lp, UV_RUN_DEFAULT), 0);
+            assert_eq!(uv_loop_close(&mut *lp), 0);
+            libc::close(peer);
+        }
+    }
+
+    fn read_all(fd: c_int, want: usize) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut got = Vec::with_capacity(want);
+            let mut chunk = [0u8; 65536];
+            while got.len() < want {
+                // SAFETY: `chunk` is writable for its length.
+                let n = unsafe { libc::read(fd, chunk.as_mut_ptr() as *mut c_void, chunk.len()) };
+                assert!(n > 0, "peer read ended early");
+                got.extend_from_slice(&chunk[..n as usize]);
+            }
+            got
+        })
+    }
+
+    /// A write that goes out whole at once still reports in the pending
+    /// phase, not inside uv_write, and leaves no bytes counted as queued.
+    #[test]
+    fn whole_write_completes_in_the_pending_phase() {
+        // SAFETY: the boxes outlive every use; requests and buffers are
+        // locals alive until uv_run has run their callbacks.
+        unsafe {
+            let (mut lp, mut p, peer) = setup(1 << 20);
+            let s = &mut *p as *mut uv_pipe_t as *mut uv_stream_t;
+            let mut done: Vec<(usize, c_int)> = Vec::new();
+            let mut r: uv_write_t = MaybeUninit::zeroed().assume_init();
+            r.r.data = &mut done as *mut _ as *mut c_void;
+            let (a, b) = (*b"hello ", *b"world");
+            let bufs = [
+                uv_buf_t {
+                    base: a.as_ptr() as *mut c_char,
+                    len: a.len(),
+                },
+                uv_buf_t {
+                    base: b.as_ptr() as *mut c_char,
+                    len: b.len(),
+                },
+            ];
+            assert_eq!(uv_write(&mut r, s, bufs.as_ptr(), 2, Some(record)), 0);
+            assert!(done.is_empty(), "callback ran inside uv_write");
+            assert_eq!(uv_stream_get_write_queue_size(s), 0);
+            assert_eq!(lp.active_reqs, 1);
+            let reader = read_all(peer, 11);
+            assert_eq!(uv_run(&mut *lp, UV_RUN_NOWAIT), 0);
+            assert_eq!(done, vec![(&mut r as *mut uv_write_t as usize, 0)]);
+            assert_eq!(reader.join().unwrap(), b"hello world");
+            finish(lp, p, peer);
+        }
+    }
+
+    /// A first write the kernel takes only part of keeps the rest, in order
+    /// before a later write, counted in write_queue_size.
+    #[test]
+    fn partial_first_write_keeps_the_rest_in_order() {
+        // SAFETY: as above.
+        unsafe {
+            let (mut lp, mut p, peer) = setup(4096);
+            let s = &mut *p as *mut uv_pipe_t as *mut uv_stream_t;
+            let mut done: Vec<(usize, c_int)> = Vec::new();
+            let big: Vec<u8> = (0..1 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
+            let small = *b"tail";
+            let mut r1: uv_write_t = MaybeUninit::zeroed().assume_init();
+            let mut r2: uv_write_t = MaybeUninit::zeroed().assume_init();
+            r1.r.data = &mut done as *mut _ as *mut c_void;
+            r2.r.data = r1.r.data;
+            let half = big.len() / 2;
+            let b1 = [
+                uv_buf_t {
+                    base: big.as_ptr() as *mut c_char,
+                    len: half,
+                },
+                uv_buf_t {
+                    base: big[half..].as_ptr() as *mut c_char,
+                    len: big.len() - half,
+                },
+            ];
+            let b2 = [uv_buf_t {
+                base: small.as_ptr() as *mut c_char,
+                len: small.len(),
+            }];
+            assert_eq!(uv_write(&mut r1, s, b1.as_ptr(), 2, Some(record)), 0);
+            let left = uv_stream_get_write_queue_size(s);
+            assert!(left > 0 && left < big.len(), "left {left}");
+            assert_eq!(uv_write(&mut r2, s, b2.as_ptr(), 1, Some(record)), 0);
+            assert_eq!(uv_stream_get_write_queue_size(s), left + small.len());
+            let reader = read_all(peer, big.len() + small.len());
+            assert_eq!(uv_run(&mut *lp, UV_RUN_DEFAULT), 0);
+            let order: Vec<usize> = done.iter().map(|d| d.0).collect();
+            assert_eq!(
+                order,
+                vec![
+                    &mut r1 as *mut uv_write_t as usize,
+                    &mut r2 as *mut uv_write_t as usize
+                ]
+            );
+            assert!(done.iter().all(|d| d.1 == 0));
+            let got = reader.join().unwrap();
+            assert_eq!(got.len(), big.len() + small.len());
+            assert!(got[..big.len()] == big[..] && got[big.len()..] == small[..]);
+            assert_eq!(uv_stream_get_write_queue_size(s), 0);
+            finish(lp, p, peer);
+        }
+    }
+
+    /// A first write that fails reports the error in the pending phase and
+    /// keeps its bytes counted until then.
+    #[test]
+    fn failed_first_write_reports_in_the_pending_phase() {
+        // SAFETY: as above; SIGPIPE is ignored so the failing write returns
+        // EPIPE instead of ending the test process.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            let (mut lp, mut p, peer) = setup(1 << 16);
+            let s = &mut *p as *mut uv_pipe_t as *mut uv_stream_t;
+            libc::shutdown(peer, libc::SHUT_RD);
+            let mut done: Vec<(usize, c_int)> = Vec::new();
+            let mut r: uv_write_t = MaybeUninit::zeroed().assume_init();
+            r.r.data = &mut done as *mut _ as *mut c_void;
+            let data = *b"lost";
+            let b = [uv_buf_t {
+                base: data.as_ptr() as *mut c_char,
+                len: data.len(),
+            }];
+            assert_eq!(uv_write(&mut r, s, b.as_ptr(), 1, Some(record)), 0);
+            assert!(done.is_empty());
+            assert_eq!(uv_stream_get_write_queue_size(s), data.len());
+            assert_eq!(uv_run(&mut *lp, UV_RUN_NOWAIT), 0);
+            assert_eq!(
+                done,
+                vec![(&mut r as *mut uv_write_t as usize, -libc::EPIPE)]
+            );
+            assert_eq!(uv_stream_get_write_queue_size(s), 0);
+            finish(lp, p, peer);
+        }
+    }
 }
