@@ -211,11 +211,10 @@ pub unsafe fn flush(loop_: *mut uv_loop_t) {
                 // saved on a ping-pong, where libuv makes it.
                 continue;
             }
-            let fresh = (*w).events == 0;
             (*w).events = (*w).pevents;
             // A failure here means the descriptor was closed behind our back;
             // libuv aborts, we leave it to the next read/write to report.
-            let _ = (*inner(loop_)).backend.set((*w).fd, (*w).pevents, fresh);
+            let _ = (*inner(loop_)).backend.set((*w).fd, (*w).pevents);
         }
     }
 }

@@ -54,6 +54,13 @@ pub struct Backend {
     choice: Choice,
     /// Scratch space for epoll_wait.
     evs: Vec<libc::epoll_event>,
+    /// Which descriptors `set` put in the epoll set and `remove` has not
+    /// taken out, by number. A watcher stopped and restarted between two
+    /// waits stays in the set (its events then come back to no watcher, or
+    /// are changed by the restart): knowing that, `set` makes one MOD where
+    /// a guessed ADD would fail with EEXIST first (a connecting client's
+    /// POLLOUT turning into POLLIN does that on every connection).
+    in_set: Vec<bool>,
 }
 
 /// What epoll reported, as loop events; the ring's own readiness is reaped.
@@ -99,6 +106,7 @@ impl Backend {
             ring_in_epoll: false,
             choice,
             evs: Vec::new(),
+            in_set: Vec::new(),
         })
     }
 
@@ -132,14 +140,29 @@ impl Backend {
             .is_some_and(|r| r.creds_stale && r.in_flight() == 0)
     }
 
-    /// Watches `fd` for `events` (replacing what it watched before; `fresh`:
-    /// it watched nothing, as far as the caller knows).
-    pub fn set(&mut self, fd: c_int, events: u32, fresh: bool) -> Result<(), c_int> {
-        self.epoll.set(fd, events, fd as u64, fresh)
+    /// Watches `fd` for `events`, replacing what it watched before.
+    pub fn set(&mut self, fd: c_int, events: u32) -> Result<(), c_int> {
+        let Ok(i) = usize::try_from(fd) else {
+            return Err(-libc::EBADF);
+        };
+        if self.in_set.len() <= i {
+            self.in_set.resize(i + 1, false);
+        }
+        // The guess is only a hint: a descriptor closed and reused behind the
+        // loop's back makes it wrong, and Epoll::set then tries the other op.
+        let r = self.epoll.set(fd, events, fd as u64, !self.in_set[i]);
+        self.in_set[i] = r.is_ok();
+        r
     }
 
     /// Stops watching `fd` at once.
     pub fn remove(&mut self, fd: c_int) {
+        if let Some(b) = usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.in_set.get_mut(i))
+        {
+            *b = false;
+        }
         self.epoll.remove(fd)
     }
 
@@ -249,5 +272,77 @@ mod tests {
                 Event::Wake
             ]
         );
+    }
+
+    /// What the kernel reports for `fd` on `ep` right now (0: not ready or
+    /// not in the set).
+    fn ready(ep: c_int, fd: c_int) -> u32 {
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 8];
+        // SAFETY: `evs` has room for 8 entries; a zero timeout only polls.
+        let n = unsafe { libc::epoll_wait(ep, evs.as_mut_ptr(), 8, 0) };
+        evs[..n.max(0) as usize]
+            .iter()
+            .filter(|e| e.u64 == fd as u64)
+            .map(|e| e.events)
+            .fold(0, |a, e| a | e)
+    }
+
+    /// `set` guesses ADD or MOD from what it did before, and a guess made
+    /// wrong behind its back (the set changed by others) still ends in the
+    /// registration asked for.
+    #[test]
+    fn set_registers_whatever_the_set_held_before() {
+        let mut fds = [-1; 2];
+        // SAFETY: `fds` has room for two descriptors; `wake` is ours.
+        let (wake, a) = unsafe {
+            assert_eq!(
+                libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()),
+                0
+            );
+            (
+                libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK),
+                fds[0],
+            )
+        };
+        let mut b = Backend::new(wake, false).unwrap();
+        let (ep, out, inp) = (b.fd(), libc::EPOLLOUT as u32, libc::EPOLLIN as u32);
+        b.set(a, out).unwrap();
+        assert_eq!(ready(ep, a), out);
+        // Stopped and restarted for reading: a MOD, nothing readable yet.
+        b.set(a, inp).unwrap();
+        assert_eq!(ready(ep, a), 0);
+        // SAFETY: one byte from a local to the peer socket.
+        let n = unsafe { libc::write(fds[1], b"x".as_ptr() as *const _, 1) };
+        assert_eq!(n, 1);
+        assert_eq!(ready(ep, a), inp);
+        // Taken out behind its back: the MOD fails, the ADD after it works.
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: `ev` is a local the call may read.
+        let r = unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_DEL, a, &mut ev) };
+        assert_eq!(r, 0);
+        b.set(a, inp | out).unwrap();
+        assert_eq!(ready(ep, a), inp | out);
+        // Removed, then put back by someone else: the ADD fails, the MOD works.
+        b.remove(a);
+        assert_eq!(ready(ep, a), 0);
+        let mut ev = libc::epoll_event {
+            events: out,
+            u64: a as u64,
+        };
+        // SAFETY: as above.
+        let r = unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, a, &mut ev) };
+        assert_eq!(r, 0);
+        b.set(a, inp).unwrap();
+        assert_eq!(ready(ep, a), inp);
+        // A descriptor that is not open: an error, and not counted as in the set.
+        assert!(b.set(1 << 20, inp).is_err());
+        assert!(!b.in_set[1 << 20]);
+        drop(b);
+        // SAFETY: the descriptors are ours and closed once.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+            libc::close(wake);
+        }
     }
 }
