@@ -232,6 +232,78 @@ def strace_mode(runners, name, backends):
             print(f"\n{c[0]} failed:\n{c[5]}")
 
 
+# --instructions: the helper server a benchmark talks to (benchmark-list.h), run natively beside
+# it, and how many operations one run of the benchmark process does: a fixed count; a rate
+# printed over the benchmark's fixed 5 s, times 5; or calls the callgrind output records (pound
+# runs "10 s and the last closes", so it prints no count).
+HELPERS = {r"ping_pongs$|tcp4_pound_": "tcp4_echo_server", r"tcp_write_batch$": "tcp4_blackhole_server",
+           r"pipe_pound_": "pipe_echo_server", r"tcp_pump\d+_client$": "tcp_pump_server",
+           r"pipe_pump\d+_client$": "pipe_pump_server"}
+OPS = [
+    (r"thread_create$", 20000),
+    (r"spawn$", 1000),
+    (r"getaddrinfo$", 10000),
+    (r"tcp_write_batch$", 1000000),
+    (r"ping_pongs$", ("rate", r"ping_pongs: (\d+) roundtrips/s", 5)),
+    # 8 KiB writes: gbit/s (2^30 bits) over the 5 s the client runs.
+    (r"(tcp|pipe)_pump\d+_client$", ("rate", r"_client: ([\d.]+) gbit/s", 5 * 2**30 / 8 / 8192)),
+    # One connection (connect, the helper's accept, close) per call.
+    (r"tcp4_pound_\d+$", ("calls", "uv_tcp_connect")),
+    (r"pipe_pound_\d+$", ("calls", "uv_pipe_connect")),
+]
+
+
+def instructions_mode(runners, names, backends, results):
+    """Each of NAMES once per library and backend under callgrind; prints instructions per
+    operation of the benchmark process, split by where they ran (cgsplit.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cgsplit
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is missing (run.sh installs it)")
+    out_dir = os.path.join(results, "instructions",
+                           datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ"))
+    os.makedirs(out_dir, exist_ok=True)
+    print(f"{'benchmark':<20}{'mode':<7}{'library':<8}{'Ir/op':>10}{'lib Ir/op':>11}"
+          f"{'glibc Ir/op':>13}{'other Ir/op':>13}{'ops':>10}")
+    for name in names:
+        ops_rule = next((o for pat, o in OPS if re.match(pat, name)), None)
+        if ops_rule is None:
+            sys.exit(f"no operation count known for {name}: add it to OPS")
+        helper = next((h for pat, h in HELPERS.items() if re.match(pat, name)), "")
+        for backend in backends:
+            for lib in ("uvring", "libuv"):
+                base = os.path.join(out_dir, f"{name}-{backend}-{lib}")
+                work = tempfile.mkdtemp(prefix="uvring-bench-instr-")
+                os.chmod(work, 0o755)
+                # The helper natively (callgrind would slow the other side too), the benchmark
+                # process itself (the runner's "NAME NAME" form) under callgrind.
+                script = ('if [ -n "$3" ]; then "$1" "$2" "$3" > helper.log 2>&1 & hp=$!; sleep 1; fi; '
+                          'valgrind --tool=callgrind --callgrind-out-file="$4" "$1" "$2" "$2"; '
+                          'rc=$?; [ -n "$3" ] && kill $hp 2>/dev/null; exit $rc')
+                rc, out = run_in_netns(["sh", "-c", script, "sh", runners[lib], name, helper,
+                                        base + ".cg"], BACKENDS[backend], work, 1800)
+                shutil.rmtree(work, ignore_errors=True)
+                with open(base + ".log", "w") as f:
+                    f.write(out)
+                if rc != 0 or not os.path.exists(base + ".cg"):
+                    print(f"{name:<20}{backend:<7}{lib:<8} failed: {base}.log")
+                    continue
+                if isinstance(ops_rule, int):
+                    ops = ops_rule
+                elif ops_rule[0] == "calls":
+                    ops = cgsplit.calls(base + ".cg", ops_rule[1])
+                else:
+                    m = re.search(ops_rule[1], out)
+                    ops = int(float(m.group(1)) * ops_rule[2]) if m else 0
+                if not ops:
+                    print(f"{name:<20}{backend:<7}{lib:<8} no operation count: {base}.log")
+                    continue
+                total, libir, glibc, other = cgsplit.split(base + ".cg")
+                print(f"{name:<20}{backend:<7}{lib:<8}{total / ops:>10.0f}{libir / ops:>11.0f}"
+                      f"{glibc / ops:>13.0f}{other / ops:>13.0f}{ops:>10}", flush=True)
+    print(f"callgrind outputs and logs: {out_dir}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--uvring", required=True, help="runner linked against uvring")
@@ -240,6 +312,8 @@ def main():
     ap.add_argument("--only", help="NAME[,NAME]: just these benchmarks (may name SLOW ones)")
     ap.add_argument("--backends", default=os.environ.get("BENCH_BACKENDS", "epoll,uring"))
     ap.add_argument("--strace", metavar="NAME", help="strace -c -f NAME for both libraries")
+    ap.add_argument("--instructions", metavar="NAME[,NAME]",
+                    help="count instructions per operation under callgrind instead of timing")
     ap.add_argument("--results", required=True, help="folder for the raw data and the table")
     ap.add_argument("--report", metavar="RAW", help="only rebuild the table from a raw file")
     ap.add_argument("--header", default="", help="a line for the top of the table")
@@ -254,6 +328,13 @@ def main():
         if a.strace not in all_names:
             sys.exit(f"no benchmark named {a.strace}")
         strace_mode(runners, a.strace, backends)
+        return
+    if a.instructions:
+        names = a.instructions.split(",")
+        for n in names:
+            if n not in all_names:
+                sys.exit(f"no benchmark named {n}")
+        instructions_mode(runners, names, backends, a.results)
         return
     if a.only:
         names = a.only.split(",")

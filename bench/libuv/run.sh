@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Usage: bench/libuv/run.sh [--only NAME[,NAME]] [--strace NAME] [--report RAW]
+# Usage: bench/libuv/run.sh [--only NAME[,NAME]] [--strace NAME] [--instructions NAME[,NAME]]
+#                           [--report RAW]
 # Env:   UVRING_LIBDIR (uvring's folder, default target/release), REPS (pairs, default 5),
 #        BENCH_BACKENDS (default epoll,uring), BASELINE (real libuv 1.50's folder; default: built by
 #        compat/suite/baseline.sh 1.50.0).
@@ -15,6 +16,7 @@ command -v unshare >/dev/null || die "unshare (util-linux) is missing"
 command -v ip >/dev/null || apt_install iproute2
 command -v python3 >/dev/null || apt_install python3
 case " $* " in *" --strace "*) command -v strace >/dev/null || apt_install strace ;; esac
+case " $* " in *" --instructions "*) command -v valgrind >/dev/null || apt_install valgrind ;; esac
 
 LIBDIR=${UVRING_LIBDIR:-$ROOT/target/release}
 [ -e "$LIBDIR/libuv.so.1" ] || die "no libuv.so.1 in LIBDIR=$LIBDIR (run make first, or set UVRING_LIBDIR)"
