@@ -29,6 +29,24 @@ pub extern "C" fn uv_buf_init(base: *mut c_char, len: c_uint) -> uv_buf_t {
     }
 }
 
+/// The bytes in `n` buffers (libuv's uv__count_bufs); wraps rather than
+/// panics on an absurd sum, as C's size_t would.
+///
+/// # Safety
+/// `bufs` points to `n` readable uv_buf_t (it may be anything when `n` is 0).
+pub unsafe fn count_bufs(bufs: *const uv_buf_t, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    // SAFETY: `n` >= 1 readable, aligned entries (contract).
+    let bufs = unsafe { std::slice::from_raw_parts(bufs, n) };
+    match bufs {
+        // The usual case, without a loop's setup.
+        [one] => one.len,
+        _ => bufs.iter().fold(0usize, |a, b| a.wrapping_add(b.len)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +58,23 @@ mod tests {
         // SAFETY: uv_version_string returns a static NUL-terminated string.
         let s = unsafe { CStr::from_ptr(uv_version_string()) };
         assert_eq!(s.to_str().unwrap(), "1.50.0");
+    }
+
+    #[test]
+    fn count_bufs_sums_lengths() {
+        let b = |len| uv_buf_t {
+            base: std::ptr::null_mut(),
+            len,
+        };
+        let bufs = [b(3), b(0), b(5), b(usize::MAX)];
+        // SAFETY: each count is at most the array's length; 0 reads nothing.
+        unsafe {
+            assert_eq!(count_bufs(std::ptr::null(), 0), 0);
+            assert_eq!(count_bufs(bufs.as_ptr(), 1), 3);
+            assert_eq!(count_bufs(bufs.as_ptr(), 3), 8);
+            // size_t arithmetic, as C's: wraps instead of panicking.
+            assert_eq!(count_bufs(bufs.as_ptr(), 4), 7);
+        }
     }
 
     #[test]

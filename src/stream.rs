@@ -23,6 +23,7 @@
 
 use crate::abi::*;
 use crate::error::UV_EOF;
+use crate::misc::count_bufs;
 use crate::sys::IOV_MAX;
 use crate::sys::{errno, retry_eintr};
 use crate::watcher::{self, POLLERR, POLLHUP, POLLIN, POLLOUT};
@@ -445,17 +446,6 @@ unsafe fn drain(s: *mut uv_stream_t) {
             }
         }
     }
-}
-
-/// # Safety
-/// `bufs` points to `n` readable uv_buf_t.
-unsafe fn count_bufs(bufs: *const uv_buf_t, n: usize) -> usize {
-    let mut total = 0usize;
-    for i in 0..n {
-        // SAFETY: every index is below `n` (contract).
-        total = total.wrapping_add(unsafe { (*bufs.add(i)).len });
-    }
-    total
 }
 
 /// Bytes of `r` not written yet.

@@ -3,11 +3,12 @@
 //! with recvmmsg when the handle was created with UV_UDP_RECVMMSG.
 
 use crate::abi::*;
+use crate::misc::count_bufs;
 use crate::sys::{errno, retry_eintr};
 use crate::watcher::{self, POLLIN, POLLOUT};
 use crate::{handle, queue};
 use libc::{c_char, c_int, c_uint, c_void, size_t, sockaddr, socklen_t, ssize_t};
-use std::mem::{size_of, zeroed};
+use std::mem::{size_of, zeroed, MaybeUninit};
 use std::ptr::{null, null_mut};
 
 pub const UV_UDP_IPV6ONLY: c_uint = 1;
@@ -65,13 +66,6 @@ unsafe fn flags(h: *const uv_udp_t) -> c_uint {
 unsafe fn fd_of(h: *const uv_udp_t) -> c_int {
     // SAFETY: `h` is live (contract above).
     unsafe { (*h).io_watcher.fd }
-}
-
-/// # Safety
-/// `bufs` points to `n` readable uv_buf_t.
-unsafe fn count_bufs(bufs: *const uv_buf_t, n: c_uint) -> usize {
-    // SAFETY: every index is below `n` (contract above).
-    (0..n as usize).map(|i| unsafe { (*bufs.add(i)).len }).sum()
 }
 
 /// A socket(2) that is non-blocking and close-on-exec from birth.
@@ -434,24 +428,37 @@ unsafe fn flush_sends(h: *mut uv_udp_t) {
             return;
         }
         loop {
-            let mut addrs = [null_mut::<sockaddr>(); BATCH];
-            let mut nbufs = [0 as c_uint; BATCH];
-            let mut bufs = [null_mut::<uv_buf_t>(); BATCH];
+            // Only the first `n` entries are written and read: no need to
+            // clear 20 of each per flush (a flush is usually one datagram).
+            let mut addrs = [MaybeUninit::<*mut sockaddr>::uninit(); BATCH];
+            let mut nbufs = [MaybeUninit::<c_uint>::uninit(); BATCH];
+            let mut bufs = [MaybeUninit::<*mut uv_buf_t>::uninit(); BATCH];
             let mut n = 0;
             let mut q = queue::head(head);
             while n < BATCH && q != head {
                 let req = req_of(q);
-                addrs[n] = &mut (*req).addr as *mut _ as *mut sockaddr;
-                nbufs[n] = (*req).nbufs;
-                bufs[n] = (*req).bufs;
+                addrs[n].write(&mut (*req).addr as *mut _ as *mut sockaddr);
+                nbufs[n].write((*req).nbufs);
+                bufs[n].write((*req).bufs);
                 q = (*q).next;
                 n += 1;
             }
-            let r = sendmsgv(fd_of(h), n, bufs.as_ptr(), nbufs.as_ptr(), addrs.as_ptr());
+            // MaybeUninit<T> has T's layout; the first `n` entries are set.
+            let r = sendmsgv(
+                fd_of(h),
+                n,
+                bufs.as_ptr() as *const *mut uv_buf_t,
+                nbufs.as_ptr() as *const c_uint,
+                addrs.as_ptr() as *const *mut sockaddr,
+            );
             if r > 0 {
                 for _ in 0..r {
                     let req = req_of(queue::head(head));
-                    complete(h, req, count_bufs((*req).bufs, (*req).nbufs) as ssize_t);
+                    complete(
+                        h,
+                        req,
+                        count_bufs((*req).bufs, (*req).nbufs as usize) as ssize_t,
+                    );
                 }
                 if queue::is_empty(head) {
                     break;
@@ -491,7 +498,7 @@ unsafe fn run_completed(h: *mut uv_udp_t) {
             crate::req::unregister((*h).h.loop_);
             (*h).send_queue_size = (*h)
                 .send_queue_size
-                .saturating_sub(count_bufs((*req).bufs, (*req).nbufs));
+                .saturating_sub(count_bufs((*req).bufs, (*req).nbufs as usize));
             (*h).send_queue_count = (*h).send_queue_count.saturating_sub(1);
             if (*req).bufs != (*req).bufsml.as_mut_ptr() {
                 crate::alloc::free((*req).bufs as *mut c_void);
@@ -992,8 +999,9 @@ pub unsafe extern "C" fn uv_udp_send(
         let queue_was_empty = (*h).send_queue_count == 0;
         let loop_ = (*h).h.loop_;
         crate::req::init(loop_, req as *mut uv_req_t, UV_UDP_SEND);
-        std::ptr::write_bytes(&mut (*req).addr, 0, 1);
+        // Only the family's length of `addr` is ever read (msghdr_for).
         if addr.is_null() {
+            std::ptr::write_bytes(&mut (*req).addr, 0, 1);
             (*req).addr.ss_family = libc::AF_UNSPEC as libc::sa_family_t;
         } else {
             let len = dest_len(addr).unwrap_or(0) as usize;
@@ -1018,7 +1026,7 @@ pub unsafe extern "C" fn uv_udp_send(
             }
         }
         std::ptr::copy_nonoverlapping(bufs, (*req).bufs, nbufs as usize);
-        (*h).send_queue_size += count_bufs(bufs, nbufs);
+        (*h).send_queue_size += count_bufs(bufs, nbufs as usize);
         (*h).send_queue_count += 1;
         queue::insert_tail(&mut (*h).write_queue, &mut (*req).queue);
         handle::start(h as *mut uv_handle_t);
@@ -1066,7 +1074,7 @@ pub unsafe extern "C" fn uv_udp_try_send(
         }
         let r = sendmsg1(fd_of(h), bufs, nbufs, addr);
         if r > 0 {
-            return count_bufs(bufs, nbufs) as c_int;
+            return count_bufs(bufs, nbufs as usize) as c_int;
         }
         r
     }

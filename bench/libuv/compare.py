@@ -250,6 +250,9 @@ OPS = [
     # One connection (connect, the helper's accept, close) per call.
     (r"tcp4_pound_\d+$", ("calls", "uv_tcp_connect")),
     (r"pipe_pound_\d+$", ("calls", "uv_pipe_connect")),
+    # Senders and receivers in the one process: per datagram sent (and, but for losses, received).
+    (r"udp_(timed_)?pummel_\d+v\d+$", ("calls", "uv_udp_send")),
+    (r"ping_udp1$", ("calls", "uv_udp_try_send")),
 ]
 
 
