@@ -1105,12 +1105,13 @@ pub unsafe extern "C" fn uv_write2(
         // their callbacks: do not try the socket again before that.
         let idle = (*s).write_queue_size == 0;
         let fits = n <= (*r).bufsml.len();
+        let mut written = None;
         if idle && fits && (*s).connect_req.is_null() && queue::is_empty(&(*s).write_queue) {
             // Nothing is queued before this request: write straight from the
-            // caller's list, and copy it (into bufsml: that cannot fail once
-            // bytes are out) only if some of it is left over.
-            let written = write_some(s, bufs, n, send_handle);
-            if written >= 0 && written as usize == total {
+            // caller's list, and copy it (into bufsml, so the copy below
+            // cannot fail once bytes are out) only if some of it is left over.
+            let w = write_some(s, bufs, n, send_handle);
+            if w >= 0 && w as usize == total {
                 (*r).send_handle = std::ptr::null_mut();
                 (*r).bufs = std::ptr::null_mut();
                 (*r).write_index = nbufs;
@@ -1118,14 +1119,7 @@ pub unsafe extern "C" fn uv_write2(
                 watcher::feed(loop_, &mut (*s).io_watcher);
                 return 0;
             }
-            std::ptr::copy_nonoverlapping(bufs, (*r).bufsml.as_mut_ptr(), n);
-            (*r).bufs = (*r).bufsml.as_mut_ptr();
-            (*s).write_queue_size += total;
-            queue::insert_tail(&mut (*s).write_queue, &mut (*r).queue);
-            if let Step::Again = account_write(s, r, written) {
-                write_queue(s);
-            }
-            return 0;
+            written = Some(w);
         }
         if let Err(e) = copy_bufs(r, bufs, n) {
             req::unregister(loop_);
@@ -1133,7 +1127,11 @@ pub unsafe extern "C" fn uv_write2(
         }
         (*s).write_queue_size += total;
         queue::insert_tail(&mut (*s).write_queue, &mut (*r).queue);
-        if !(*s).connect_req.is_null() {
+        if let Some(w) = written {
+            if let Step::Again = account_write(s, r, w) {
+                write_queue(s);
+            }
+        } else if !(*s).connect_req.is_null() {
             // Still connecting: the writes start once connected.
         } else if idle {
             write_queue(s);
