@@ -234,8 +234,8 @@ def strace_mode(runners, name, backends):
 
 
 # --instructions: the helper server a benchmark talks to (benchmark-list.h), run natively beside
-# it, and how many operations one run of the benchmark process does: a fixed count; a rate
-# printed over the benchmark's fixed 5 s, times 5; or calls the callgrind output records (pound
+# it, and how many operations one run of the benchmark process does: a fixed count; its printed
+# rate (METRICS) over the benchmark's fixed 5 s; or calls the callgrind output records (pound
 # runs "10 s and the last closes", so it prints no count).
 HELPERS = {r"ping_pongs$|tcp4_pound_": "tcp4_echo_server", r"tcp_write_batch$": "tcp4_blackhole_server",
            r"pipe_pound_": "pipe_echo_server", r"tcp_pump\d+_client$": "tcp_pump_server",
@@ -245,9 +245,10 @@ OPS = [
     (r"spawn$", 1000),
     (r"getaddrinfo$", 10000),
     (r"tcp_write_batch$", 1000000),
-    (r"ping_pongs$", ("rate", r"ping_pongs: (\d+) roundtrips/s", 5)),
-    # 8 KiB writes: gbit/s (2^30 bits) over the 5 s the client runs.
-    (r"(tcp|pipe)_pump\d+_client$", ("rate", r"_client: ([\d.]+) gbit/s", 5 * 2**30 / 8 / 8192)),
+    # The printed metric (METRICS) times what turns it into a count over the 5 s the client
+    # runs: round trips/s; gbit/s (2^30 bits) into 8 KiB writes.
+    (r"ping_pongs$", ("metric", 5)),
+    (r"(tcp|pipe)_pump\d+_client$", ("metric", 5 * 2**30 / 8 / 8192)),
     # One connection (connect, the helper's accept, close) per call.
     (r"tcp4_pound_\d+$", ("calls", "uv_tcp_connect")),
     (r"pipe_pound_\d+$", ("calls", "uv_pipe_connect")),
@@ -297,8 +298,8 @@ def instructions_mode(runners, names, backends, results):
                 elif ops_rule[0] == "calls":
                     ops = cgsplit.calls(base + ".cg", ops_rule[1])
                 else:
-                    m = re.search(ops_rule[1], out)
-                    ops = int(float(m.group(1)) * ops_rule[2]) if m else 0
+                    m = re.search(metrics_of(name)[0][1], out)
+                    ops = int(float(m.group(1)) * ops_rule[1]) if m else 0
                 if not ops:
                     print(f"{name:<20}{backend:<7}{lib:<8} no operation count: {base}.log")
                     continue
