@@ -99,6 +99,10 @@ pub unsafe fn close(h: *mut uv_async_t) {
     unsafe {
         queue::remove(&mut (*h).queue);
         handle::stop(h as *mut uv_handle_t);
+        let inner = crate::loop_::inner((*h).h.loop_);
+        if (*inner).last_async == h {
+            (*inner).last_async = std::ptr::null_mut();
+        }
     }
 }
 
@@ -116,6 +120,7 @@ pub unsafe fn dispatch(loop_: *mut uv_loop_t) {
             if pending(h).swap(0, Ordering::SeqCst) == 0 {
                 return;
             }
+            (*crate::loop_::inner((*h).h.loop_)).last_async = h;
             if let Some(cb) = (*h).async_cb {
                 cb(h);
             }
@@ -124,4 +129,19 @@ pub unsafe fn dispatch(loop_: *mut uv_loop_t) {
     // SAFETY: the contract: the loop and its async queue are live and ours;
     // for_each_requeued tolerates callbacks that close, free or add handles.
     unsafe { queue::for_each_requeued(&mut (*loop_).async_handles, visit) }
+}
+
+/// The handle called back last has a send pending: its sender is writing,
+/// or about to write, the loop's eventfd. (A busy sender is most likely the
+/// last one heard from; looking at every handle would cost each blocking
+/// wait as much as there are handles.)
+///
+/// # Safety
+/// `loop_` is an initialised loop and this is its thread.
+pub unsafe fn send_in_flight(loop_: *mut uv_loop_t) -> bool {
+    // SAFETY: the contract; `last_async` is live or null (close clears it).
+    unsafe {
+        let h = (*crate::loop_::inner(loop_)).last_async;
+        !h.is_null() && pending(h).load(Ordering::Relaxed) != 0
+    }
 }

@@ -82,6 +82,9 @@ pub struct LoopInner {
     events: Vec<Event>,
     /// How many uv_run calls are on the stack for this loop.
     pub running: u32,
+    /// The async handle called back last (null once it closes): the one
+    /// whose sender is likeliest to be mid-send when the loop would sleep.
+    pub last_async: *mut uv_async_t,
 }
 
 impl Drop for LoopShared {
@@ -252,6 +255,7 @@ pub unsafe extern "C" fn uv_loop_init(loop_: *mut uv_loop_t) -> c_int {
         batch: std::ptr::slice_from_raw_parts_mut(std::ptr::null_mut(), 0),
         events: Vec::new(),
         running: 0,
+        last_async: std::ptr::null_mut(),
     });
     // SAFETY: `loop_` is the caller's loop memory, now initialised; the
     // LoopInner belongs to it until uv_loop_close's Box::from_raw.
@@ -758,19 +762,37 @@ unsafe fn drain_wake_fd(loop_: *mut uv_loop_t) {
     crate::sys::retry_eintr(|| unsafe { libc::read(fd, buf.as_mut_ptr() as *mut c_void, 8) });
 }
 
-/// The wake-up eventfd fired: finished work first, then async handles.
+/// A thread has announced a wake-up (and is writing, or has written, the
+/// eventfd), or is about to: a sender sets its handle's `pending` first.
 ///
 /// # Safety
 /// `loop_` must be a live, initialised loop, used on its thread.
-unsafe fn on_wake(loop_: *mut uv_loop_t) {
+unsafe fn wake_announced(loop_: *mut uv_loop_t) -> bool {
+    // SAFETY: `loop_` is live (the contract), so its LoopShared is too.
+    unsafe {
+        (*shared_of(loop_)).wake_pending.load(Ordering::Relaxed)
+            || crate::async_::send_in_flight(loop_)
+    }
+}
+
+/// The wake-up eventfd fired, or `wake_announced` said it is about to:
+/// finished work first, then async handles. `drain` reads the eventfd; a
+/// write that lands after an undrained wake-up costs one spurious wake-up.
+///
+/// # Safety
+/// `loop_` must be a live, initialised loop, used on its thread.
+unsafe fn on_wake(loop_: *mut uv_loop_t, drain: bool) {
     // Drain first, then clear: a sender that saw the flag set has already
     // queued its work (we take it below); one that comes after the clear
     // writes the eventfd again. Clearing first could eat a later write and
-    // leave the flag set with nothing to wake the loop.
+    // leave the flag set with nothing to wake the loop. (Clearing without a
+    // drain leaves the eventfd's count for a later, harmless wake-up.)
     // SAFETY: `loop_` is live, on its thread (the contract), so its
     // LoopShared is live too.
     unsafe {
-        drain_wake_fd(loop_);
+        if drain {
+            drain_wake_fd(loop_);
+        }
         (*shared_of(loop_))
             .wake_pending
             .store(false, Ordering::SeqCst);
@@ -836,6 +858,11 @@ unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
         timeout = 0;
     }
     loop {
+        // A wake-up announced but not yet written would let the loop fall
+        // asleep just before it lands, and be woken by it: look without
+        // blocking, and take it below if it has not landed.
+        // SAFETY: `loop_` is live, on this thread (the contract).
+        let announced = timeout != 0 && unsafe { wake_announced(loop_) };
         // SAFETY: `loop_` and its LoopInner are live, on this thread (the
         // contract), re-read on every turn since callbacks ran; the wait
         // runs no callback.
@@ -847,13 +874,24 @@ unsafe fn io_poll(loop_: *mut uv_loop_t, mut timeout: c_int) {
             let block_sigprof = (*inner(loop_)).block_sigprof;
             events.clear();
             // An interrupted wait (EINTR) is a wait in which nothing happened.
+            let wait_for = if announced { 0 } else { timeout };
             let _ = (*inner(loop_))
                 .backend
-                .wait(&mut events, timeout, block_sigprof);
+                .wait(&mut events, wait_for, block_sigprof);
             uv_update_time(loop_);
             (*loop_).time
         };
         let got = events.len();
+        if got == 0 && announced {
+            // SAFETY: `loop_` is live, on its thread (the contract); the
+            // LoopInner is re-read after the callbacks.
+            unsafe {
+                update_idle_time(loop_);
+                on_wake(loop_, false);
+                (*inner(loop_)).metrics.events += 1;
+            }
+            break;
+        }
         if got == 0 {
             if reset_timeout {
                 timeout = user_timeout;
@@ -953,7 +991,7 @@ unsafe fn dispatch(loop_: *mut uv_loop_t, batch: &mut [Event]) -> u64 {
                 Event::Void => {}
                 Event::Wake => {
                     update_idle_time(loop_);
-                    on_wake(loop_);
+                    on_wake(loop_, true);
                     nevents += 1;
                 }
                 Event::Done { token, res } => {
@@ -1124,6 +1162,89 @@ mod tests {
         // SAFETY: as above; nothing is open on the loop.
         assert_eq!(unsafe { uv_loop_close(lp) }, 0);
         drop(shared);
+    }
+
+    unsafe extern "C" fn count_async(h: *mut uv_async_t) {
+        // SAFETY: `data` is the test's counter, alive for the whole test.
+        unsafe { *((*h).h.data as *mut u32) += 1 };
+    }
+
+    unsafe extern "C" fn mark_fired(t: *mut uv_timer_t) {
+        // SAFETY: `data` is the test's flag, alive for the whole test.
+        unsafe { *((*t).h.data as *mut bool) = true };
+    }
+
+    /// A send whose sender has set its flags but not yet written the eventfd
+    /// is taken before the loop would sleep: UV_RUN_ONCE calls it back at
+    /// once, not when the late write wakes it (here: never, so the guard
+    /// timer would fire first). The late write then costs a wake-up that
+    /// calls nothing back.
+    #[test]
+    fn announced_send_is_taken_without_sleeping() {
+        let mut storage = MaybeUninit::<uv_loop_t>::zeroed();
+        let lp = storage.as_mut_ptr();
+        let mut hs = [MaybeUninit::<uv_async_t>::zeroed(), MaybeUninit::zeroed()];
+        let (a, b) = (hs[0].as_mut_ptr(), hs[1].as_mut_ptr());
+        let mut guard = MaybeUninit::<uv_timer_t>::zeroed();
+        let guard = guard.as_mut_ptr();
+        // Reached only through these pointers (the callbacks write them).
+        let calls: *mut [u32; 2] = Box::into_raw(Box::new([0u32; 2]));
+        let fired: *mut bool = Box::into_raw(Box::new(false));
+        // SAFETY: the loop, handles, timer and the counters they point at
+        // live for the whole test; everything runs on this thread but for
+        // the flags a sender would set, set here by hand.
+        unsafe {
+            assert_eq!(uv_loop_init(lp), 0);
+            let pending =
+                |h: *mut uv_async_t| &*(std::ptr::addr_of_mut!((*h).pending) as *const AtomicI32);
+            let fd = (*lp).async_io_watcher.fd;
+            for (i, h) in [a, b].into_iter().enumerate() {
+                assert_eq!(crate::async_::uv_async_init(lp, h, Some(count_async)), 0);
+                (*h).h.data = std::ptr::addr_of_mut!((*calls)[i]).cast();
+            }
+            assert_eq!(timer::uv_timer_init(lp, guard), 0);
+            (*guard).h.data = fired.cast();
+            handle::uv_unref(guard.cast());
+            // A whole send makes `a` the handle last called back.
+            assert_eq!(crate::async_::uv_async_send(a), 0);
+            uv_run(lp, UV_RUN_ONCE);
+            assert_eq!(*calls, [1, 0]);
+            let once = |what: &str, want: [u32; 2]| {
+                *fired = false;
+                assert_eq!(timer::uv_timer_start(guard, Some(mark_fired), 2000, 0), 0);
+                handle::uv_ref(guard.cast());
+                let t0 = std::time::Instant::now();
+                uv_run(lp, UV_RUN_ONCE);
+                handle::uv_unref(guard.cast());
+                assert!(!*fired, "{what}: slept {:?}, until the guard", t0.elapsed());
+                assert_eq!(*calls, want, "{what}");
+            };
+            // `a`'s sender has set `pending` only.
+            pending(a).store(1, Ordering::SeqCst);
+            once("pending of the last handle", [2, 0]);
+            // `b`'s sender has set `pending` and the loop's flag too.
+            pending(b).store(1, Ordering::SeqCst);
+            (*shared_of(lp)).wake_pending.store(true, Ordering::SeqCst);
+            once("the loop's flag", [2, 1]);
+            assert!(!(*shared_of(lp)).wake_pending.load(Ordering::SeqCst));
+            // The two late writes land: one wake-up, no callback.
+            for _ in 0..2 {
+                let one = 1u64;
+                assert_eq!(libc::write(fd, (&one as *const u64).cast(), 8), 8);
+            }
+            once("the late writes", [2, 1]);
+            let mut left = 0u64;
+            assert_eq!(libc::read(fd, (&mut left as *mut u64).cast(), 8), -1);
+            // Closing the last handle called back forgets it.
+            handle::uv_close(b.cast(), None);
+            handle::uv_close(a.cast(), None);
+            handle::uv_close(guard.cast(), None);
+            uv_run(lp, UV_RUN_DEFAULT);
+            assert!((*inner(lp)).last_async.is_null());
+            assert_eq!(uv_loop_close(lp), 0);
+            drop(Box::from_raw(calls));
+            drop(Box::from_raw(fired));
+        }
     }
 
     /// Data of the UV_RUN_ONCE test, reached through the handles' `data`.
