@@ -120,7 +120,9 @@ pub unsafe fn dispatch(loop_: *mut uv_loop_t) {
             if pending(h).swap(0, Ordering::SeqCst) == 0 {
                 return;
             }
-            (*crate::loop_::inner((*h).h.loop_)).last_async = h;
+            let inner = crate::loop_::inner((*h).h.loop_);
+            (*inner).last_async = h;
+            (*inner).async_called = true;
             if let Some(cb) = (*h).async_cb {
                 cb(h);
             }
