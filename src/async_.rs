@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// # Safety
 /// `h` points to a live uv_async_t; the reference is not used after the
 /// handle's memory is released (despite its `'static`).
-unsafe fn pending(h: *mut uv_async_t) -> &'static AtomicI32 {
+pub(crate) unsafe fn pending(h: *mut uv_async_t) -> &'static AtomicI32 {
     // SAFETY: `pending` is a C int inside the live handle: same size and
     // alignment as AtomicI32, and only ever accessed atomically.
     unsafe { &*(std::ptr::addr_of_mut!((*h).pending) as *const AtomicI32) }

@@ -1234,8 +1234,7 @@ mod tests {
         // the flags a sender would set, set here by hand.
         unsafe {
             assert_eq!(uv_loop_init(lp), 0);
-            let pending =
-                |h: *mut uv_async_t| &*(std::ptr::addr_of_mut!((*h).pending) as *const AtomicI32);
+            use crate::async_::pending;
             let fd = (*lp).async_io_watcher.fd;
             for (i, h) in [a, b].into_iter().enumerate() {
                 assert_eq!(crate::async_::uv_async_init(lp, h, Some(count_async)), 0);
