@@ -8,7 +8,7 @@ OUT        := target/release
 VERSION    := 1.50.0
 
 .PHONY: all lib install test FORCE check-format clippy unit abi suite hazards nvim-test node-test clean \
-        install-test vendor deb deb-test bench-libuv arm64
+        install-test vendor deb deb-test bench-libuv bench-stream arm64
 .PHONY: diff diff-long memcheck memcheck-full memcheck-probes helgrind drd
 
 all: lib $(OUT)/libuv.pc $(OUT)/libuv-static.pc
@@ -97,6 +97,10 @@ deb-test: vendor
 # libuv 1.50's benchmark runner on uvring vs real libuv 1.50 (not part of test; root; REPS=5 takes hours).
 bench-libuv: all
 	bench/libuv/run.sh $(BENCH_ARGS)
+
+# Queued stream writes, uvring vs real libuv 1.50 (not part of test; root; about a minute).
+bench-stream: all
+	bench/stream/run.sh $(OUT) "$$(compat/suite/baseline.sh 1.50.0 | tail -n 1)"
 
 # aarch64 (compat/arm64): Debian 13 chroot, cross-build with Debian's rustc 1.85, the ABI check
 # for aarch64, the epoll fallback and libuv 1.50's suite under qemu-user. Not in `test`: it
