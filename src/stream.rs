@@ -651,44 +651,104 @@ const GATHER_IOVS: usize = 256;
 /// wakes its reader once per write). bench/stream: 4 KiB requests gathered
 /// four to a call went 0.6–0.8x as fast through a pipe as one to a call.
 const GATHER_SMALL: usize = 1024;
-/// Requests join a gathered write while it is smaller than this.
+/// On TCP, requests join a gathered write while it is smaller than this.
 const GATHER_BYTES: usize = 16 * 1024;
+/// Elsewhere a gathered write holds whole requests and at most this much:
+/// a pipe takes a write of up to PIPE_BUF whole or not at all, so requests
+/// stay as unbroken by other writers to the pipe as their own writes were
+/// (a Unix socket, likewise, one buffer's worth).
+const GATHER_ATOMIC: usize = libc::PIPE_BUF;
+/// Non-TCP descriptors are asked what they are (up to three system calls)
+/// only when this many requests wait, so that the asking pays for itself.
+const GATHER_ASK_AT: usize = 4;
 
-/// Whether queued requests of `s` may go out together in one writev: only
-/// where the descriptor is a byte stream. TCP always is; a pipe's or tty's
-/// descriptor may be a packet socket or an O_DIRECT pipe (uv_pipe_open takes
-/// any), where every write is a message of its own, so it is asked (one or
-/// two system calls, only when two or more requests wait).
+/// How queued requests of a stream may share a system call.
+#[derive(Clone, Copy, PartialEq)]
+enum Gather {
+    /// One write per request, as in libuv.
+    No,
+    /// A byte stream with nothing to keep whole (TCP): requests up to
+    /// GATHER_BYTES, the last one perhaps in part.
+    Stream,
+    /// A byte stream others may write to too (a pipe, a Unix socket, a
+    /// tty): whole requests up to GATHER_ATOMIC.
+    Whole,
+}
+
+/// Which kind of gathering the descriptor of `s` allows. TCP's is a byte
+/// stream (uv_tcp_open is for TCP sockets); a pipe's or tty's may be
+/// anything uv_pipe_open was given, and only byte streams are gathered:
+/// Unix and other stream sockets but SCTP's, FIFOs without O_DIRECT, ttys.
+/// Packet sockets, O_DIRECT pipes and character devices keep one write per
+/// request: each write there is a message.
 ///
 /// # Safety
 /// `s` points to a live stream.
-unsafe fn gathers(s: *const uv_stream_t) -> bool {
+unsafe fn gather_kind(s: *const uv_stream_t) -> Gather {
     // SAFETY: `s` is live (contract).
     let (kind, sfd) = unsafe { ((*s).h.type_, fd(s)) };
     if kind == UV_TCP {
-        return true;
+        return Gather::Stream;
     }
-    let mut ty: c_int = 0;
-    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: `ty` and `len` are writable and sized as passed.
-    let r = unsafe {
-        libc::getsockopt(
-            sfd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            &mut ty as *mut c_int as *mut c_void,
-            &mut len,
-        )
+    // SAFETY: all zeroes is a valid stat; fstat writes it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is writable.
+    if unsafe { libc::fstat(sfd, &mut st) } != 0 {
+        return Gather::No;
+    }
+    let sockopt = |opt: c_int| -> Option<c_int> {
+        let mut v: c_int = 0;
+        let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+        // SAFETY: `v` and `len` are writable and sized as passed.
+        let r = unsafe {
+            libc::getsockopt(
+                sfd,
+                libc::SOL_SOCKET,
+                opt,
+                &mut v as *mut c_int as *mut c_void,
+                &mut len,
+            )
+        };
+        (r == 0).then_some(v)
     };
-    if r == 0 {
-        return ty == libc::SOCK_STREAM;
+    let whole = match st.st_mode & libc::S_IFMT {
+        libc::S_IFSOCK => {
+            sockopt(libc::SO_TYPE) == Some(libc::SOCK_STREAM)
+                && sockopt(libc::SO_PROTOCOL).is_some_and(|p| p != libc::IPPROTO_SCTP)
+        }
+        libc::S_IFIFO => {
+            // SAFETY: F_GETFL takes no pointer.
+            let mode = unsafe { libc::fcntl(sfd, libc::F_GETFL) };
+            mode != -1 && mode & libc::O_DIRECT == 0
+        }
+        libc::S_IFCHR => {
+            // SAFETY: isatty takes only the descriptor.
+            let tty = unsafe { libc::isatty(sfd) };
+            tty == 1
+        }
+        _ => false,
+    };
+    if whole {
+        Gather::Whole
+    } else {
+        Gather::No
     }
-    if errno() != libc::ENOTSOCK {
-        return false;
+}
+
+/// Whether the list `head` holds at least `n` nodes.
+///
+/// # Safety
+/// `head` is a live, well-formed list.
+unsafe fn holds_at_least(head: *const uv__queue, n: usize) -> bool {
+    let mut q = head;
+    for _ in 0..n {
+        // SAFETY: the list is live and well formed (contract).
+        q = unsafe { (*q).next };
+        if std::ptr::eq(q, head) {
+            return false;
+        }
     }
-    // SAFETY: F_GETFL takes no pointer.
-    let mode = unsafe { libc::fcntl(sfd, libc::F_GETFL) };
-    mode != -1 && mode & libc::O_DIRECT == 0
+    true
 }
 
 /// Writes queued requests until the kernel pushes back.
@@ -698,8 +758,12 @@ unsafe fn gathers(s: *const uv_stream_t) -> bool {
 unsafe fn write_queue(s: *mut uv_stream_t) {
     // Bounded so that a fast reader cannot starve the loop.
     let mut count = 32;
-    // Asked once, and only when two or more requests wait.
+    // Decided once, when worth it (see GATHER_ASK_AT).
     let mut gather = None;
+    // SAFETY: `s` is live (contract).
+    if unsafe { (*s).h.type_ } == UV_TCP {
+        gather = Some(Gather::Stream);
+    }
     // SAFETY: `s` is live and no user code runs here. Each queued node is the
     // `queue` field of a pending write of `s` (see the top) whose `bufs` holds
     // `nbufs` entries, and its write_index is below nbufs (a request reaching
@@ -711,20 +775,28 @@ unsafe fn write_queue(s: *mut uv_stream_t) {
                 return;
             }
             let r = crate::container_of!(queue::head(head), uv_write_t, queue);
+            // Two or more requests wait, the first small and not empty (an
+            // empty one gets its own zero-byte write, whose error is its
+            // own): one system call for as many small ones as fit, where
+            // libuv makes one for each.
             if (*r).send_handle.is_null()
-                && (*(*r).queue.next).next != head
-                && write_req_size(r) < GATHER_SMALL
-                && *gather.get_or_insert_with(|| gathers(s))
+                && (*r).queue.next != head
+                && (1..GATHER_SMALL).contains(&write_req_size(r))
             {
-                // Two or more requests wait, the first small: one system
-                // call for as many small ones as fit, where libuv makes one
-                // for each.
-                match write_gathered(s) {
-                    Step::Next if count > 0 => count -= 1,
-                    Step::Next | Step::Stop => return,
-                    Step::Again => {}
+                if gather.is_none() && holds_at_least(head, GATHER_ASK_AT) {
+                    gather = Some(gather_kind(s));
                 }
-                continue;
+                if let Some(kind @ (Gather::Stream | Gather::Whole)) = gather {
+                    match write_gathered(s, kind) {
+                        Some(Step::Next) if count > 0 => {
+                            count -= 1;
+                            continue;
+                        }
+                        Some(Step::Next | Step::Stop) => return,
+                        Some(Step::Again) => continue,
+                        None => {} // the head goes alone, below
+                    }
+                }
             }
             let idx = (*r).write_index as usize;
             let n = write_some(
@@ -742,19 +814,37 @@ unsafe fn write_queue(s: *mut uv_stream_t) {
     }
 }
 
-/// One writev of the head of the write queue and as many small requests
-/// after it as fit in GATHER_IOVS buffers and GATHER_BYTES, up to the first
-/// that is not small or passes a handle; then accounts the bytes to the
-/// requests in order, as if each had been written by its own call.
+/// The non-empty buffers of `r` not yet written.
+///
+/// # Safety
+/// `r` is a pending write with `nbufs` readable entries in `bufs`.
+unsafe fn bufs_left(r: *const uv_write_t) -> usize {
+    // SAFETY: the contract.
+    unsafe {
+        (((*r).write_index as usize)..((*r).nbufs as usize))
+            .filter(|&i| (*(*r).bufs.add(i)).len != 0)
+            .count()
+    }
+}
+
+/// One writev of the head of the write queue and the small requests after
+/// it that fit (GATHER_IOVS buffers; for `Gather::Stream` GATHER_BYTES, the
+/// last perhaps in part; for `Gather::Whole` whole requests within
+/// GATHER_ATOMIC), up to the first that is not small or passes a handle;
+/// then accounts the bytes to the requests in order, as if each had been
+/// written by its own call. None, with nothing done, when the head itself
+/// cannot go whole.
 ///
 /// # Safety
 /// `s` is a live stream whose write queue holds at least one request, the
-/// head without a send_handle and small; no user code runs here.
-unsafe fn write_gathered(s: *mut uv_stream_t) -> Step {
+/// head without a send_handle, small and not empty; no user code runs here.
+unsafe fn write_gathered(s: *mut uv_stream_t, kind: Gather) -> Option<Step> {
     let mut iov = [const { std::mem::MaybeUninit::<libc::iovec>::uninit() }; GATHER_IOVS];
     let mut cnt = 0usize;
     let mut bytes = 0usize;
     let mut nreq = 0usize;
+    let whole = kind == Gather::Whole;
+    let limit = if whole { GATHER_ATOMIC } else { GATHER_BYTES };
     // SAFETY: the contract; every queued node is the `queue` field of a
     // pending write of `s` with `nbufs` readable entries in `bufs` and
     // write_index below nbufs (see write_queue), and the iovecs taken point
@@ -762,9 +852,16 @@ unsafe fn write_gathered(s: *mut uv_stream_t) -> Step {
     unsafe {
         let head: *mut uv__queue = &mut (*s).write_queue;
         let mut q = (*head).next;
-        while q != head && cnt < GATHER_IOVS && bytes < GATHER_BYTES {
+        while q != head && cnt < GATHER_IOVS && bytes < limit {
             let r = crate::container_of!(q, uv_write_t, queue);
-            if nreq > 0 && (!(*r).send_handle.is_null() || write_req_size(r) >= GATHER_SMALL) {
+            let size = write_req_size(r);
+            if nreq > 0 && (!(*r).send_handle.is_null() || size >= GATHER_SMALL) {
+                break;
+            }
+            if whole && (bytes + size > limit || bufs_left(r) > GATHER_IOVS - cnt) {
+                if nreq == 0 {
+                    return None;
+                }
                 break;
             }
             for i in (*r).write_index as usize..(*r).nbufs as usize {
@@ -786,31 +883,28 @@ unsafe fn write_gathered(s: *mut uv_stream_t) -> Step {
             q = (*q).next;
         }
         let first = crate::container_of!((*head).next, uv_write_t, queue);
-        let n = if cnt == 0 {
-            0
-        } else {
-            let sfd = fd(s);
-            let iov = iov.as_ptr() as *const libc::iovec;
-            let n = retry_eintr(|| {
-                if cnt == 1 {
-                    libc::write(sfd, (*iov).iov_base, (*iov).iov_len)
-                } else {
-                    libc::writev(sfd, iov, cnt as c_int)
-                }
-            });
-            if n < 0 {
-                let e = errno();
-                let e = if e == libc::EWOULDBLOCK || e == libc::ENOBUFS {
-                    libc::EAGAIN
-                } else {
-                    e
-                };
-                // The error (or the push-back) belongs to the head request,
-                // as it would with one write per request.
-                return account_write(s, first, -e as ssize_t);
+        // `cnt` >= 1: the head is not empty.
+        let sfd = fd(s);
+        let iov = iov.as_ptr() as *const libc::iovec;
+        let n = retry_eintr(|| {
+            if cnt == 1 {
+                libc::write(sfd, (*iov).iov_base, (*iov).iov_len)
+            } else {
+                libc::writev(sfd, iov, cnt as c_int)
             }
-            n as usize
-        };
+        });
+        if n < 0 {
+            let e = errno();
+            let e = if e == libc::EWOULDBLOCK || e == libc::ENOBUFS {
+                libc::EAGAIN
+            } else {
+                e
+            };
+            // The error (or the push-back) belongs to the head request, which
+            // has bytes in the call, as it would with one write per request.
+            return Some(account_write(s, first, -e as ssize_t));
+        }
+        let n = n as usize;
         let mut left = n;
         for _ in 0..nreq {
             let r = crate::container_of!(queue::head(head), uv_write_t, queue);
@@ -827,12 +921,12 @@ unsafe fn write_gathered(s: *mut uv_stream_t) -> Step {
         }
         if n < bytes {
             if flags(s) & BLOCKING_WRITES != 0 {
-                return Step::Again;
+                return Some(Step::Again);
             }
             watcher::start((*s).h.loop_, &mut (*s).io_watcher, POLLOUT);
-            return Step::Stop;
+            return Some(Step::Stop);
         }
-        Step::Next
+        Some(Step::Next)
     }
 }
 
@@ -1672,6 +1766,28 @@ mod tests {
         Pipe,
         /// A uv_pipe_t on a Unix SOCK_SEQPACKET socket: each write a message.
         Packet,
+        /// A uv_pipe_t on a one-page pipe(2).
+        Fifo,
+        /// A uv_pipe_t on a one-page O_DIRECT pipe(2): each write a packet.
+        PacketFifo,
+    }
+
+    impl Carrier {
+        fn packets(self) -> bool {
+            matches!(self, Carrier::Packet | Carrier::PacketFifo)
+        }
+    }
+
+    /// A pipe(2) of one page (`flags` for pipe2), reader end first.
+    fn small_fifo(flags: c_int) -> [c_int; 2] {
+        let mut fds = [-1; 2];
+        // SAFETY: `fds` has room for two descriptors; F_SETPIPE_SZ takes an
+        // int.
+        unsafe {
+            assert_eq!(libc::pipe2(fds.as_mut_ptr(), flags), 0);
+            assert!(libc::fcntl(fds[1], libc::F_SETPIPE_SZ, 4096) >= 4096);
+        }
+        fds
     }
 
     /// A handle with a full send buffer and `tiny` small requests queued
@@ -1700,21 +1816,34 @@ mod tests {
         unsafe {
             let mut lp: Box<uv_loop_t> = Box::new(MaybeUninit::zeroed().assume_init());
             let mut h: Box<uv_pipe_t> = Box::new(MaybeUninit::zeroed().assume_init());
-            let packets = carrier == Carrier::Packet;
-            let ty = if packets {
-                libc::SOCK_SEQPACKET
-            } else {
-                libc::SOCK_STREAM
+            let packets = carrier.packets();
+            // (the handle's end, the peer's end)
+            let (mine, peer) = match carrier {
+                Carrier::Fifo | Carrier::PacketFifo => {
+                    let flags = if packets { libc::O_DIRECT } else { 0 };
+                    let fds = small_fifo(flags);
+                    (fds[1], fds[0])
+                }
+                _ => {
+                    let ty = if packets {
+                        libc::SOCK_SEQPACKET
+                    } else {
+                        libc::SOCK_STREAM
+                    };
+                    let fds = socket_pair(ty, 4096);
+                    (fds[0], fds[1])
+                }
             };
-            let fds = socket_pair(ty, 4096);
+            let fl = libc::fcntl(peer, libc::F_GETFL);
+            assert_eq!(libc::fcntl(peer, libc::F_SETFL, fl | libc::O_NONBLOCK), 0);
             assert_eq!(uv_loop_init(&mut *lp), 0);
             let s: *mut uv_stream_t = &mut *h as *mut uv_pipe_t as *mut uv_stream_t;
             if carrier == Carrier::Tcp {
                 assert_eq!(crate::tcp::uv_tcp_init(&mut *lp, s), 0);
-                assert_eq!(crate::tcp::uv_tcp_open(s, fds[0]), 0);
+                assert_eq!(crate::tcp::uv_tcp_open(s, mine), 0);
             } else {
                 assert_eq!(uv_pipe_init(&mut *lp, &mut *h, 0), 0);
-                assert_eq!(uv_pipe_open(&mut *h, fds[0]), 0);
+                assert_eq!(uv_pipe_open(&mut *h, mine), 0);
             }
             let mut expect = Vec::new();
             let mut sizes = Vec::new();
@@ -1753,24 +1882,17 @@ mod tests {
                 uv_stream_get_write_queue_size(s) > 0,
                 "send buffer not full"
             );
-            (lp, h, fds[1], reqs, expect, sizes)
+            (lp, h, peer, reqs, expect, sizes)
         }
     }
 
-    /// Reads what the peer has without blocking; `lens` gets each read's
+    /// Reads what the peer (non-blocking) has; `lens` gets each read's
     /// length (on packets, each message's).
     fn drain_peer(fd: c_int, got: &mut Vec<u8>, lens: &mut Vec<usize>) {
         let mut chunk = [0u8; 65536];
         loop {
             // SAFETY: `chunk` is writable for its length.
-            let n = unsafe {
-                libc::recv(
-                    fd,
-                    chunk.as_mut_ptr() as *mut c_void,
-                    chunk.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
+            let n = unsafe { libc::read(fd, chunk.as_mut_ptr() as *mut c_void, chunk.len()) };
             if n <= 0 {
                 return;
             }
@@ -1813,7 +1935,7 @@ mod tests {
                 expect.len()
             );
             assert_eq!(uv_stream_get_write_queue_size(s), 0);
-            if carrier == Carrier::Packet {
+            if carrier.packets() {
                 assert_eq!(lens, sizes, "one message per request");
             }
             uv_close(s as *mut uv_handle_t, None);
@@ -1830,20 +1952,118 @@ mod tests {
     /// took 122), in order, every byte in place, write_queue_size back to 0.
     #[test]
     fn queued_stream_writes_go_out_together_in_order() {
-        for carrier in [Carrier::Tcp, Carrier::Pipe] {
+        for carrier in [Carrier::Tcp, Carrier::Pipe, Carrier::Fifo] {
             // SAFETY: run_queued owns everything it uses.
             let (turns, _) = unsafe { run_queued(carrier, 2000) };
             assert!(turns <= 4, "{turns} turns");
         }
     }
 
-    /// On a packet socket each request stays a message of its own, however
-    /// many wait.
+    /// On a packet socket or an O_DIRECT pipe each request stays a message
+    /// of its own, however many wait.
     #[test]
     fn queued_writes_on_packets_stay_one_message_each() {
-        // SAFETY: run_queued owns everything it uses.
-        let (_, lens) = unsafe { run_queued(Carrier::Packet, 300) };
-        assert_eq!(lens.len(), 301);
+        for carrier in [Carrier::Packet, Carrier::PacketFifo] {
+            // SAFETY: run_queued owns everything it uses.
+            let (_, lens) = unsafe { run_queued(carrier, 300) };
+            assert_eq!(lens.len(), 301);
+        }
+    }
+
+    /// Requests up to PIPE_BUF written to a pipe are never split, gathered
+    /// or not: another writer to the pipe could otherwise land inside one.
+    #[test]
+    fn gathered_pipe_writes_keep_each_request_whole() {
+        // SAFETY: the boxes outlive every use; the buffer is leaked; every
+        // request completes before the close.
+        unsafe {
+            let mut lp: Box<uv_loop_t> = Box::new(MaybeUninit::zeroed().assume_init());
+            let mut p: Box<uv_pipe_t> = Box::new(MaybeUninit::zeroed().assume_init());
+            let fds = small_fifo(libc::O_NONBLOCK);
+            assert_eq!(uv_loop_init(&mut *lp), 0);
+            assert_eq!(uv_pipe_init(&mut *lp, &mut *p, 0), 0);
+            assert_eq!(uv_pipe_open(&mut *p, fds[1]), 0);
+            let s = &mut *p as *mut uv_pipe_t as *mut uv_stream_t;
+            let page = [b'F'; 4096];
+            while libc::write(fds[1], page.as_ptr() as *const c_void, 4096) > 0 {}
+            let mut done: Vec<(usize, c_int)> = Vec::new();
+            let data: &'static [u8] = Vec::leak(vec![b'a'; 900]);
+            let mut reqs = Vec::new();
+            for _ in 0..20 {
+                let mut r: Box<uv_write_t> = Box::new(MaybeUninit::zeroed().assume_init());
+                r.r.data = &mut done as *mut _ as *mut c_void;
+                let b = [uv_buf_t {
+                    base: data.as_ptr() as *mut c_char,
+                    len: data.len(),
+                }];
+                assert_eq!(uv_write(&mut *r, s, b.as_ptr(), 1, Some(record)), 0);
+                reqs.push(r);
+            }
+            assert_eq!(uv_stream_get_write_queue_size(s), 20 * 900);
+            let mut buf = [0u8; 4096];
+            let mut turns = 0;
+            while done.len() < reqs.len() {
+                while libc::read(fds[0], buf.as_mut_ptr() as *mut c_void, buf.len()) > 0 {}
+                uv_run(&mut *lp, UV_RUN_NOWAIT);
+                let left = uv_stream_get_write_queue_size(s);
+                assert_eq!(left % 900, 0, "a request was split: {left} bytes left");
+                turns += 1;
+                assert!(turns < 100);
+            }
+            assert!(done.iter().all(|d| d.1 == 0));
+            uv_close(s as *mut uv_handle_t, None);
+            assert_eq!(uv_run(&mut *lp, UV_RUN_DEFAULT), 0);
+            assert_eq!(uv_loop_close(&mut *lp), 0);
+            libc::close(fds[0]);
+        }
+    }
+
+    /// A request of empty buffers still gets its own (zero-byte) write, as
+    /// in libuv, so on a dead connection it fails like any other instead of
+    /// completing without a system call.
+    #[test]
+    fn empty_request_behind_others_gets_its_own_write() {
+        // SAFETY: as above; SIGPIPE is ignored so the failing writes return
+        // EPIPE instead of ending the test process.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            let mut lp: Box<uv_loop_t> = Box::new(MaybeUninit::zeroed().assume_init());
+            let mut h: Box<uv_pipe_t> = Box::new(MaybeUninit::zeroed().assume_init());
+            let fds = socket_pair(libc::SOCK_STREAM, 4096);
+            assert_eq!(uv_loop_init(&mut *lp), 0);
+            let s: *mut uv_stream_t = &mut *h as *mut uv_pipe_t as *mut uv_stream_t;
+            assert_eq!(crate::tcp::uv_tcp_init(&mut *lp, s), 0);
+            assert_eq!(crate::tcp::uv_tcp_open(s, fds[0]), 0);
+            let mut done: Vec<(usize, c_int)> = Vec::new();
+            let big: &'static [u8] = Vec::leak(vec![b'b'; 1 << 16]);
+            let mut reqs = Vec::new();
+            // A full buffer, then an empty request, then one not gathered.
+            for len in [big.len(), 0, 2048] {
+                let mut r: Box<uv_write_t> = Box::new(MaybeUninit::zeroed().assume_init());
+                r.r.data = &mut done as *mut _ as *mut c_void;
+                let b = [uv_buf_t {
+                    base: big.as_ptr() as *mut c_char,
+                    len,
+                }];
+                assert_eq!(uv_write(&mut *r, s, b.as_ptr(), 1, Some(record)), 0);
+                reqs.push(r);
+            }
+            libc::close(fds[1]);
+            for _ in 0..100 {
+                if done.len() == reqs.len() {
+                    break;
+                }
+                uv_run(&mut *lp, UV_RUN_NOWAIT);
+            }
+            let want: Vec<(usize, c_int)> = reqs
+                .iter()
+                .map(|r| (&**r as *const _ as usize, -libc::EPIPE))
+                .collect();
+            assert_eq!(done, want);
+            uv_close(s as *mut uv_handle_t, None);
+            assert_eq!(uv_run(&mut *lp, UV_RUN_DEFAULT), 0);
+            assert_eq!(uv_loop_close(&mut *lp), 0);
+        }
     }
 
     /// A gathered write that fails gives the error to the request at the
