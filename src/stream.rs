@@ -653,11 +653,15 @@ const GATHER_IOVS: usize = 256;
 const GATHER_SMALL: usize = 1024;
 /// On TCP, requests join a gathered write while it is smaller than this.
 const GATHER_BYTES: usize = 16 * 1024;
-/// Elsewhere a gathered write holds whole requests and at most this much:
-/// a pipe takes a write of up to PIPE_BUF whole or not at all, so requests
-/// stay as unbroken by other writers to the pipe as their own writes were
-/// (a Unix socket, likewise, one buffer's worth).
-const GATHER_ATOMIC: usize = libc::PIPE_BUF;
+/// Elsewhere a gathered write holds whole requests and at most this much,
+/// so that it is written whole or not at all as each request's own write
+/// would have been, and another writer to the same pipe cannot land inside
+/// a request: a pipe takes a write of up to PIPE_BUF that way.
+const GATHER_ATOMIC_PIPE: usize = libc::PIPE_BUF;
+/// A Unix stream socket cuts a write into pieces of half its send buffer
+/// less 64 bytes and may take only the first ones: 2240 bytes at the
+/// smallest buffer Linux allows (SOCK_MIN_SNDBUF, 4608).
+const GATHER_ATOMIC_SOCKET: usize = 2048;
 /// Non-TCP descriptors are asked what they are (up to three system calls)
 /// only when this many requests wait, so that the asking pays for itself.
 const GATHER_ASK_AT: usize = 4;
@@ -671,8 +675,8 @@ enum Gather {
     /// GATHER_BYTES, the last one perhaps in part.
     Stream,
     /// A byte stream others may write to too (a pipe, a Unix socket, a
-    /// tty): whole requests up to GATHER_ATOMIC.
-    Whole,
+    /// tty): whole requests up to this many bytes.
+    Whole(usize),
 }
 
 /// Which kind of gathering the descriptor of `s` allows. TCP's is a byte
@@ -711,28 +715,23 @@ unsafe fn gather_kind(s: *const uv_stream_t) -> Gather {
         };
         (r == 0).then_some(v)
     };
-    let whole = match st.st_mode & libc::S_IFMT {
-        libc::S_IFSOCK => {
-            sockopt(libc::SO_TYPE) == Some(libc::SOCK_STREAM)
-                && sockopt(libc::SO_PROTOCOL).is_some_and(|p| p != libc::IPPROTO_SCTP)
-        }
+    let limit = match st.st_mode & libc::S_IFMT {
+        libc::S_IFSOCK => (sockopt(libc::SO_TYPE) == Some(libc::SOCK_STREAM)
+            && sockopt(libc::SO_PROTOCOL).is_some_and(|p| p != libc::IPPROTO_SCTP))
+        .then_some(GATHER_ATOMIC_SOCKET),
         libc::S_IFIFO => {
             // SAFETY: F_GETFL takes no pointer.
             let mode = unsafe { libc::fcntl(sfd, libc::F_GETFL) };
-            mode != -1 && mode & libc::O_DIRECT == 0
+            (mode != -1 && mode & libc::O_DIRECT == 0).then_some(GATHER_ATOMIC_PIPE)
         }
         libc::S_IFCHR => {
             // SAFETY: isatty takes only the descriptor.
             let tty = unsafe { libc::isatty(sfd) };
-            tty == 1
+            (tty == 1).then_some(GATHER_ATOMIC_PIPE)
         }
-        _ => false,
+        _ => None,
     };
-    if whole {
-        Gather::Whole
-    } else {
-        Gather::No
-    }
+    limit.map_or(Gather::No, Gather::Whole)
 }
 
 /// Whether the list `head` holds at least `n` nodes.
@@ -786,7 +785,7 @@ unsafe fn write_queue(s: *mut uv_stream_t) {
                 if gather.is_none() && holds_at_least(head, GATHER_ASK_AT) {
                     gather = Some(gather_kind(s));
                 }
-                if let Some(kind @ (Gather::Stream | Gather::Whole)) = gather {
+                if let Some(kind @ (Gather::Stream | Gather::Whole(_))) = gather {
                     match write_gathered(s, kind) {
                         Some(Step::Next) if count > 0 => {
                             count -= 1;
@@ -827,30 +826,32 @@ unsafe fn bufs_left(r: *const uv_write_t) -> usize {
     }
 }
 
-/// One writev of the head of the write queue and the small requests after
-/// it that fit (GATHER_IOVS buffers; for `Gather::Stream` GATHER_BYTES, the
-/// last perhaps in part; for `Gather::Whole` whole requests within
-/// GATHER_ATOMIC), up to the first that is not small or passes a handle;
-/// then accounts the bytes to the requests in order, as if each had been
-/// written by its own call. None, with nothing done, when the head itself
-/// cannot go whole.
+/// A gathered write's buffers: the head of the write queue and the small
+/// requests after it that fit (GATHER_IOVS buffers; for `Gather::Stream`
+/// GATHER_BYTES, the last perhaps in part; for `Gather::Whole` whole
+/// requests within its limit), up to the first that is not small or passes
+/// a handle. Returns (buffers, bytes, requests touched), or None when the
+/// head itself cannot go whole.
 ///
 /// # Safety
-/// `s` is a live stream whose write queue holds at least one request, the
-/// head without a send_handle, small and not empty; no user code runs here.
-unsafe fn write_gathered(s: *mut uv_stream_t, kind: Gather) -> Option<Step> {
-    let mut iov = [const { std::mem::MaybeUninit::<libc::iovec>::uninit() }; GATHER_IOVS];
+/// `head` is a live stream's write queue holding at least one request, the
+/// head without a send_handle, small and not empty; every node is the
+/// `queue` field of a pending write with `nbufs` readable entries in `bufs`
+/// and write_index below nbufs.
+unsafe fn collect(
+    head: *mut uv__queue,
+    kind: Gather,
+    iov: &mut [std::mem::MaybeUninit<libc::iovec>; GATHER_IOVS],
+) -> Option<(usize, usize, usize)> {
     let mut cnt = 0usize;
     let mut bytes = 0usize;
     let mut nreq = 0usize;
-    let whole = kind == Gather::Whole;
-    let limit = if whole { GATHER_ATOMIC } else { GATHER_BYTES };
-    // SAFETY: the contract; every queued node is the `queue` field of a
-    // pending write of `s` with `nbufs` readable entries in `bufs` and
-    // write_index below nbufs (see write_queue), and the iovecs taken point
-    // into the caller's buffers, which stay valid until the callbacks.
+    let (whole, limit) = match kind {
+        Gather::Whole(limit) => (true, limit),
+        _ => (false, GATHER_BYTES),
+    };
+    // SAFETY: the contract.
     unsafe {
-        let head: *mut uv__queue = &mut (*s).write_queue;
         let mut q = (*head).next;
         while q != head && cnt < GATHER_IOVS && bytes < limit {
             let r = crate::container_of!(q, uv_write_t, queue);
@@ -882,6 +883,35 @@ unsafe fn write_gathered(s: *mut uv_stream_t, kind: Gather) -> Option<Step> {
             nreq += 1;
             q = (*q).next;
         }
+    }
+    Some((cnt, bytes, nreq))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The most requests one gathered write on this thread has held
+    /// (tests look at theirs).
+    static GATHERED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One writev of what `collect` gathers, then the bytes accounted to the
+/// requests in order, as if each had been written by its own call. None,
+/// with nothing done, when the head itself cannot go whole.
+///
+/// # Safety
+/// `s` is a live stream whose write queue holds at least one request, the
+/// head without a send_handle, small and not empty; no user code runs here.
+unsafe fn write_gathered(s: *mut uv_stream_t, kind: Gather) -> Option<Step> {
+    let mut iov = [const { std::mem::MaybeUninit::<libc::iovec>::uninit() }; GATHER_IOVS];
+    // SAFETY: the contract; every queued node is the `queue` field of a
+    // pending write of `s` with `nbufs` readable entries in `bufs` and
+    // write_index below nbufs (see write_queue), and the iovecs taken point
+    // into the caller's buffers, which stay valid until the callbacks.
+    unsafe {
+        let head: *mut uv__queue = &mut (*s).write_queue;
+        let (cnt, bytes, nreq) = collect(head, kind, &mut iov)?;
+        #[cfg(test)]
+        GATHERED.with(|g| g.set(g.get().max(nreq)));
         let first = crate::container_of!((*head).next, uv_write_t, queue);
         // `cnt` >= 1: the head is not empty.
         let sfd = fd(s);
@@ -1987,11 +2017,13 @@ mod tests {
             let page = [b'F'; 4096];
             while libc::write(fds[1], page.as_ptr() as *const c_void, 4096) > 0 {}
             let mut done: Vec<(usize, c_int)> = Vec::new();
+            // One raw pointer for every request's callback to write through.
+            let dp = std::ptr::addr_of_mut!(done);
             let data: &'static [u8] = Vec::leak(vec![b'a'; 900]);
             let mut reqs = Vec::new();
             for _ in 0..20 {
                 let mut r: Box<uv_write_t> = Box::new(MaybeUninit::zeroed().assume_init());
-                r.r.data = &mut done as *mut _ as *mut c_void;
+                r.r.data = dp as *mut c_void;
                 let b = [uv_buf_t {
                     base: data.as_ptr() as *mut c_char,
                     len: data.len(),
@@ -2035,12 +2067,13 @@ mod tests {
             assert_eq!(crate::tcp::uv_tcp_init(&mut *lp, s), 0);
             assert_eq!(crate::tcp::uv_tcp_open(s, fds[0]), 0);
             let mut done: Vec<(usize, c_int)> = Vec::new();
+            let dp = std::ptr::addr_of_mut!(done);
             let big: &'static [u8] = Vec::leak(vec![b'b'; 1 << 16]);
             let mut reqs = Vec::new();
             // A full buffer, then an empty request, then one not gathered.
             for len in [big.len(), 0, 2048] {
                 let mut r: Box<uv_write_t> = Box::new(MaybeUninit::zeroed().assume_init());
-                r.r.data = &mut done as *mut _ as *mut c_void;
+                r.r.data = dp as *mut c_void;
                 let b = [uv_buf_t {
                     base: big.as_ptr() as *mut c_char,
                     len,
@@ -2064,6 +2097,70 @@ mod tests {
             assert_eq!(uv_run(&mut *lp, UV_RUN_DEFAULT), 0);
             assert_eq!(uv_loop_close(&mut *lp), 0);
         }
+    }
+
+    /// Two small requests waiting are already worth one call.
+    #[test]
+    fn two_small_requests_are_gathered() {
+        GATHERED.with(|g| g.set(0));
+        // SAFETY: run_queued owns everything it uses.
+        unsafe { run_queued(Carrier::Tcp, 2) };
+        assert_eq!(GATHERED.with(|g| g.get()), 2);
+    }
+
+    /// A write queue of `n` requests of `bufs` buffers of `len` bytes each,
+    /// for `collect`; the requests and buffers are leaked.
+    fn fake_queue(n: usize, bufs: usize, len: usize) -> Box<uv__queue> {
+        let data: &'static [u8] = Vec::leak(vec![b'x'; len]);
+        // SAFETY: a zeroed node made a list by init; zeroed requests are
+        // valid uv_write_t whose fields are then set as a queued write's.
+        unsafe {
+            let mut head: Box<uv__queue> = Box::new(MaybeUninit::zeroed().assume_init());
+            queue::init(&mut *head);
+            for _ in 0..n {
+                let list: &'static mut [uv_buf_t] = Vec::leak(
+                    (0..bufs)
+                        .map(|_| uv_buf_t {
+                            base: data.as_ptr() as *mut c_char,
+                            len,
+                        })
+                        .collect(),
+                );
+                let r: &'static mut uv_write_t =
+                    Box::leak(Box::new(MaybeUninit::zeroed().assume_init()));
+                r.bufs = list.as_mut_ptr();
+                r.nbufs = bufs as c_uint;
+                queue::insert_tail(&mut *head, &mut r.queue);
+            }
+            head
+        }
+    }
+
+    /// What one gathered write takes: whole requests only, within the
+    /// limit and the 256 buffers, where whole ones are asked for; on TCP
+    /// the last in part; small ones only; never a head that cannot go whole.
+    #[test]
+    fn collect_takes_whole_requests_where_asked() {
+        let mut iov = [const { MaybeUninit::<libc::iovec>::uninit() }; GATHER_IOVS];
+        let mut take = |n, bufs, len, kind| {
+            let mut head = fake_queue(n, bufs, len);
+            // SAFETY: `head` is a queue of pending-write-shaped requests.
+            unsafe { collect(&mut *head, kind, &mut iov) }
+        };
+        let pipe = Gather::Whole(GATHER_ATOMIC_PIPE);
+        // 85 requests of three buffers use 255 of the 256: the 86th does
+        // not fit whole and waits; on TCP it goes in part.
+        assert_eq!(take(100, 3, 1, pipe), Some((255, 255, 85)));
+        assert_eq!(take(100, 3, 1, Gather::Stream), Some((256, 256, 86)));
+        // Byte limits: whole requests within it, or on TCP past it once.
+        assert_eq!(take(10, 1, 1000, pipe), Some((4, 4000, 4)));
+        let sock = Gather::Whole(GATHER_ATOMIC_SOCKET);
+        assert_eq!(take(10, 1, 1000, sock), Some((2, 2000, 2)));
+        assert_eq!(take(30, 1, 1000, Gather::Stream), Some((17, 17000, 17)));
+        // Not small: only the head (write_queue gathers behind a small one).
+        assert_eq!(take(3, 1, 1024, Gather::Stream), Some((1, 1024, 1)));
+        // A head of more buffers than fit cannot go whole.
+        assert_eq!(take(2, 300, 1, pipe), None);
     }
 
     /// A gathered write that fails gives the error to the request at the
