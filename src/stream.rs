@@ -25,7 +25,7 @@ use crate::abi::*;
 use crate::error::UV_EOF;
 use crate::misc::count_bufs;
 use crate::sys::IOV_MAX;
-use crate::sys::{errno, retry_eintr};
+use crate::sys::{errno, retry_eintr, sockopt_int};
 use crate::watcher::{self, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::{alloc, handle, queue, req};
 use libc::{c_int, c_uint, c_void, size_t, ssize_t};
@@ -700,24 +700,9 @@ unsafe fn gather_kind(s: *const uv_stream_t) -> Gather {
     if unsafe { libc::fstat(sfd, &mut st) } != 0 {
         return Gather::No;
     }
-    let sockopt = |opt: c_int| -> Option<c_int> {
-        let mut v: c_int = 0;
-        let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-        // SAFETY: `v` and `len` are writable and sized as passed.
-        let r = unsafe {
-            libc::getsockopt(
-                sfd,
-                libc::SOL_SOCKET,
-                opt,
-                &mut v as *mut c_int as *mut c_void,
-                &mut len,
-            )
-        };
-        (r == 0).then_some(v)
-    };
     let limit = match st.st_mode & libc::S_IFMT {
-        libc::S_IFSOCK => (sockopt(libc::SO_TYPE) == Some(libc::SOCK_STREAM)
-            && sockopt(libc::SO_PROTOCOL).is_some_and(|p| p != libc::IPPROTO_SCTP))
+        libc::S_IFSOCK => (sockopt_int(sfd, libc::SO_TYPE) == Ok(libc::SOCK_STREAM)
+            && sockopt_int(sfd, libc::SO_PROTOCOL).is_ok_and(|p| p != libc::IPPROTO_SCTP))
         .then_some(GATHER_ATOMIC_SOCKET),
         libc::S_IFIFO => {
             // SAFETY: F_GETFL takes no pointer.
@@ -757,12 +742,10 @@ unsafe fn holds_at_least(head: *const uv__queue, n: usize) -> bool {
 unsafe fn write_queue(s: *mut uv_stream_t) {
     // Bounded so that a fast reader cannot starve the loop.
     let mut count = 32;
-    // Decided once, when worth it (see GATHER_ASK_AT).
+    // Decided once, when worth it (TCP: no system call; else GATHER_ASK_AT).
     let mut gather = None;
     // SAFETY: `s` is live (contract).
-    if unsafe { (*s).h.type_ } == UV_TCP {
-        gather = Some(Gather::Stream);
-    }
+    let tcp = unsafe { (*s).h.type_ } == UV_TCP;
     // SAFETY: `s` is live and no user code runs here. Each queued node is the
     // `queue` field of a pending write of `s` (see the top) whose `bufs` holds
     // `nbufs` entries, and its write_index is below nbufs (a request reaching
@@ -782,7 +765,7 @@ unsafe fn write_queue(s: *mut uv_stream_t) {
                 && (*r).queue.next != head
                 && (1..GATHER_SMALL).contains(&write_req_size(r))
             {
-                if gather.is_none() && holds_at_least(head, GATHER_ASK_AT) {
+                if gather.is_none() && (tcp || holds_at_least(head, GATHER_ASK_AT)) {
                     gather = Some(gather_kind(s));
                 }
                 if let Some(kind @ (Gather::Stream | Gather::Whole(_))) = gather {
@@ -841,7 +824,7 @@ unsafe fn bufs_left(r: *const uv_write_t) -> usize {
 unsafe fn collect(
     head: *mut uv__queue,
     kind: Gather,
-    iov: &mut [std::mem::MaybeUninit<libc::iovec>; GATHER_IOVS],
+    iov: &mut [std::mem::MaybeUninit<uv_buf_t>; GATHER_IOVS],
 ) -> Option<(usize, usize, usize)> {
     let mut cnt = 0usize;
     let mut bytes = 0usize;
@@ -873,9 +856,9 @@ unsafe fn collect(
                 if b.len == 0 {
                     continue;
                 }
-                iov[cnt].write(libc::iovec {
-                    iov_base: b.base as *mut c_void,
-                    iov_len: b.len,
+                iov[cnt].write(uv_buf_t {
+                    base: b.base,
+                    len: b.len,
                 });
                 cnt += 1;
                 bytes = bytes.saturating_add(b.len);
@@ -902,37 +885,29 @@ thread_local! {
 /// `s` is a live stream whose write queue holds at least one request, the
 /// head without a send_handle, small and not empty; no user code runs here.
 unsafe fn write_gathered(s: *mut uv_stream_t, kind: Gather) -> Option<Step> {
-    let mut iov = [const { std::mem::MaybeUninit::<libc::iovec>::uninit() }; GATHER_IOVS];
+    let mut iov = [const { std::mem::MaybeUninit::<uv_buf_t>::uninit() }; GATHER_IOVS];
     // SAFETY: the contract; every queued node is the `queue` field of a
     // pending write of `s` with `nbufs` readable entries in `bufs` and
-    // write_index below nbufs (see write_queue), and the iovecs taken point
-    // into the caller's buffers, which stay valid until the callbacks.
+    // write_index below nbufs (see write_queue), and the buffers taken point
+    // into the caller's memory, which stays valid until the callbacks; the
+    // first `cnt` entries of `iov` are initialised, `cnt` >= 1 (the head is
+    // not empty).
     unsafe {
         let head: *mut uv__queue = &mut (*s).write_queue;
         let (cnt, bytes, nreq) = collect(head, kind, &mut iov)?;
         #[cfg(test)]
         GATHERED.with(|g| g.set(g.get().max(nreq)));
         let first = crate::container_of!((*head).next, uv_write_t, queue);
-        // `cnt` >= 1: the head is not empty.
-        let sfd = fd(s);
-        let iov = iov.as_ptr() as *const libc::iovec;
-        let n = retry_eintr(|| {
-            if cnt == 1 {
-                libc::write(sfd, (*iov).iov_base, (*iov).iov_len)
-            } else {
-                libc::writev(sfd, iov, cnt as c_int)
-            }
-        });
+        let n = write_some(
+            s,
+            iov.as_ptr() as *const uv_buf_t,
+            cnt,
+            std::ptr::null_mut(),
+        );
         if n < 0 {
-            let e = errno();
-            let e = if e == libc::EWOULDBLOCK || e == libc::ENOBUFS {
-                libc::EAGAIN
-            } else {
-                e
-            };
             // The error (or the push-back) belongs to the head request, which
             // has bytes in the call, as it would with one write per request.
-            return Some(account_write(s, first, -e as ssize_t));
+            return Some(account_write(s, first, n));
         }
         let n = n as usize;
         let mut left = n;
@@ -1215,7 +1190,7 @@ unsafe extern "C" fn stream_io(_loop: *mut uv_loop_t, w: *mut uv__io_t, events: 
 unsafe fn connect_done(s: *mut uv_stream_t) {
     // SAFETY: `s` is live (contract), also after the connect callback (see
     // the top); `connect_req` is pending until that callback and `r` is not
-    // used after it; getsockopt writes one int into a local of that size.
+    // used after it.
     unsafe {
         let r = (*s).connect_req as *mut uv_connect_t;
         let error = if (*s).delayed_error != 0 {
@@ -1223,16 +1198,9 @@ unsafe fn connect_done(s: *mut uv_stream_t) {
             (*s).delayed_error = 0;
             e
         } else {
-            let mut e: c_int = 0;
-            let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-            libc::getsockopt(
-                fd(s),
-                libc::SOL_SOCKET,
-                libc::SO_ERROR,
-                &mut e as *mut c_int as *mut c_void,
-                &mut len,
-            );
-            -e
+            // A failed getsockopt leaves the error 0, as before: the connect
+            // is then taken as done.
+            -sockopt_int(fd(s), libc::SO_ERROR).unwrap_or(0)
         };
         if error == -libc::EINPROGRESS {
             return;
@@ -2141,7 +2109,7 @@ mod tests {
     /// the last in part; small ones only; never a head that cannot go whole.
     #[test]
     fn collect_takes_whole_requests_where_asked() {
-        let mut iov = [const { MaybeUninit::<libc::iovec>::uninit() }; GATHER_IOVS];
+        let mut iov = [const { MaybeUninit::<uv_buf_t>::uninit() }; GATHER_IOVS];
         let mut take = |n, bufs, len, kind| {
             let mut head = fake_queue(n, bufs, len);
             // SAFETY: `head` is a queue of pending-write-shaped requests.

@@ -1,5 +1,5 @@
-//! What every area shares about system calls: errno, the EINTR retry and
-//! the kernel's limit on an I/O vector.
+//! What every area shares about system calls: errno, the EINTR retry, an
+//! int socket option and the kernel's limit on an I/O vector.
 
 use libc::c_int;
 
@@ -22,6 +22,29 @@ pub fn retry_eintr<T: PartialEq + From<i8>>(mut f: impl FnMut() -> T) -> T {
         if r != T::from(-1) || errno() != libc::EINTR {
             return r;
         }
+    }
+}
+
+/// An int-valued SOL_SOCKET option of `fd` (SO_TYPE, SO_ERROR, ...), or the
+/// positive errno of the failed getsockopt.
+pub fn sockopt_int(fd: c_int, name: c_int) -> Result<c_int, c_int> {
+    let mut v: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are writable locals and `len` is `v`'s size, so
+    // the kernel writes at most that int.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            name,
+            &mut v as *mut c_int as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if r == 0 {
+        Ok(v)
+    } else {
+        Err(errno())
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::abi::*;
 use crate::stream::{self, BLOCKING_WRITES, READABLE, WRITABLE};
-use crate::sys::{errno, retry_eintr};
+use crate::sys::{errno, retry_eintr, sockopt_int};
 use libc::{c_int, c_void};
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
@@ -317,27 +317,17 @@ pub unsafe extern "C" fn uv_guess_handle(file: c_int) -> uv_handle_type {
     }
 
     // SAFETY: sockaddr_storage is plain data (all-zero valid); getsockname
-    // writes at most `len` bytes into it and getsockopt at most `tlen`
-    // bytes into the local int.
-    let (ss, sock_type) = unsafe {
+    // writes at most `len` bytes into it.
+    let ss = unsafe {
         let mut ss: libc::sockaddr_storage = std::mem::zeroed();
         let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         if libc::getsockname(file, &mut ss as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
             return UV_UNKNOWN_HANDLE;
         }
-        let mut sock_type: c_int = 0;
-        let mut tlen = std::mem::size_of::<c_int>() as libc::socklen_t;
-        if libc::getsockopt(
-            file,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            &mut sock_type as *mut c_int as *mut libc::c_void,
-            &mut tlen,
-        ) != 0
-        {
-            return UV_UNKNOWN_HANDLE;
-        }
-        (ss, sock_type)
+        ss
+    };
+    let Ok(sock_type) = sockopt_int(file, libc::SO_TYPE) else {
+        return UV_UNKNOWN_HANDLE;
     };
     let family = c_int::from(ss.ss_family);
     let inet = family == libc::AF_INET || family == libc::AF_INET6;
