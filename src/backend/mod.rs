@@ -43,6 +43,10 @@ const RING_TOKEN: u64 = u64::MAX - 1;
 /// A registration made only to learn whether epoll accepts a descriptor.
 const PROBE_TOKEN: u64 = u64::MAX - 2;
 
+/// How often a given-up ring whose descriptor epoll cannot watch is looked
+/// at for completions, in ms.
+const BROKEN_RING_LOOK_MS: c_int = 10;
+
 /// Entries of a loop's ring: libuv 1.50 uses 64 for file operations.
 const RING_ENTRIES: u32 = 256;
 
@@ -51,6 +55,8 @@ pub struct Backend {
     ring: Option<Box<Ring>>,
     /// The ring's descriptor is in the epoll set (only between uv_run calls).
     ring_in_epoll: bool,
+    /// The loop's wake-up eventfd (the loop's, not closed here).
+    wake_fd: c_int,
     choice: Choice,
     /// Scratch space for epoll_wait.
     evs: Vec<libc::epoll_event>,
@@ -104,6 +110,7 @@ impl Backend {
             epoll,
             ring,
             ring_in_epoll: false,
+            wake_fd,
             choice,
             evs: Vec::new(),
             in_set: Vec::new(),
@@ -179,6 +186,39 @@ impl Backend {
         timeout: c_int,
         block_sigprof: bool,
     ) -> Result<(), c_int> {
+        let ring = self.ring.as_deref_mut().filter(|r| r.in_flight() > 0);
+        if let Some(ring) = ring.filter(|r| !r.usable()) {
+            // A ring given up: what it handed back comes now, and what the
+            // kernel had taken completes through the epoll set, which then
+            // holds the ring's descriptor.
+            let before = out.len();
+            ring.reap(&mut |c| {
+                if let Reaped::Done { token, res } = c {
+                    out.push(Event::Done { token, res })
+                }
+            });
+            // (The ring's poll of the set, if still live, fires once at most.)
+            if ring.in_flight() > 0 && !self.ring_in_epoll {
+                self.ring_in_epoll = self
+                    .epoll
+                    .set(ring.fd(), libc::EPOLLIN as u32, RING_TOKEN, true)
+                    .is_ok();
+            }
+            let timeout = if out.len() > before {
+                0
+            } else if ring.in_flight() > 0 && !self.ring_in_epoll {
+                // Its descriptor cannot be watched (it no longer names the
+                // ring): look at the CQ again soon instead.
+                if timeout < 0 {
+                    BROKEN_RING_LOOK_MS
+                } else {
+                    timeout.min(BROKEN_RING_LOOK_MS)
+                }
+            } else {
+                timeout
+            };
+            return self.harvest(out, timeout, block_sigprof);
+        }
         if let Some(ring) = self.ring.as_deref_mut().filter(|r| r.in_flight() > 0) {
             if self.ring_in_epoll {
                 // The ring polls the epoll set now: never both ways at once.
@@ -225,6 +265,15 @@ impl Backend {
             return;
         }
         ring.stop_polling_epoll();
+        if ring.has_backlog() {
+            // Completions taken off the CQ while submitting (or operations
+            // a ring given up handed back) show in no descriptor: make the
+            // epoll set readable for them through the wake-up eventfd.
+            let one = 1u64;
+            // SAFETY: 8 readable bytes to the loop's own eventfd, which
+            // outlives its backend; a saturated counter (EAGAIN) is readable.
+            unsafe { libc::write(self.wake_fd, (&one as *const u64).cast(), 8) };
+        }
         if self
             .epoll
             .set(ring.fd(), libc::EPOLLIN as u32, RING_TOKEN, true)
@@ -343,6 +392,72 @@ mod tests {
             libc::close(fds[0]);
             libc::close(fds[1]);
             libc::close(wake);
+        }
+    }
+
+    /// A ring given up while the kernel still runs one of its operations:
+    /// the operations it never took come back at once, and the one it took
+    /// still completes through the wait, even when the ring's descriptor
+    /// can no longer be watched (here it is made to name /dev/null).
+    #[test]
+    fn a_ring_given_up_still_delivers_what_the_kernel_took() {
+        use io_uring::{opcode, types};
+        // SAFETY: plain system calls making descriptors this test owns.
+        let (wake, null) = unsafe {
+            (
+                libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK),
+                libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC),
+            )
+        };
+        assert!(wake >= 0 && null >= 0);
+        let mut b = Backend::new(wake, false).unwrap();
+        let Some(ring_fd) = b.ring().map(|r| r.fd()) else {
+            eprintln!("skipped: this loop has no io_uring (policy or kernel)");
+            // SAFETY: both were opened above.
+            unsafe {
+                libc::close(wake);
+                libc::close(null);
+            }
+            return;
+        };
+        const TAKEN: usize = 1 << 20;
+        const REFUSED: usize = (1 << 20) + 64;
+        // Read by the kernel when the entry is submitted (the first wait).
+        let ts = Box::new(types::Timespec::new().nsec(60_000_000));
+        let r = b.ring().unwrap();
+        r.push_op(opcode::Timeout::new(&*ts).build(), TAKEN);
+        let mut out = Vec::new();
+        b.wait(&mut out, 0, false).unwrap();
+        assert!(out.is_empty(), "{out:?}");
+
+        // SAFETY: the ring's memory stays mapped; only its number changes.
+        assert!(unsafe { libc::dup2(null, ring_fd) } >= 0);
+        b.ring()
+            .unwrap()
+            .push_op(opcode::Nop::new().build(), REFUSED);
+        let t0 = std::time::Instant::now();
+        let mut done = Vec::new();
+        while done.len() < 2 && t0.elapsed() < std::time::Duration::from_secs(5) {
+            out.clear();
+            let _ = b.wait(&mut out, -1, false);
+            done.extend(out.iter().filter_map(|e| match e {
+                Event::Done { token, res } => Some((*token, *res)),
+                _ => None,
+            }));
+        }
+        assert_eq!(
+            done,
+            vec![(REFUSED, -libc::ECANCELED), (TAKEN, -libc::ETIME)]
+        );
+        assert!(t0.elapsed() < std::time::Duration::from_secs(1));
+        assert!(!b.ring().unwrap().usable());
+        assert_eq!(b.ring().unwrap().in_flight(), 0);
+        drop(b);
+        drop(ts);
+        // SAFETY: both were opened above (the ring closed its own number).
+        unsafe {
+            libc::close(wake);
+            libc::close(null);
         }
     }
 }

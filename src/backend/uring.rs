@@ -15,9 +15,17 @@
 //! process) is reported after reaping, and the caller retries with the time
 //! left; completions that overflowed the CQ are flushed, never dropped; no
 //! request is marked IOSQE_ASYNC.
+//!
+//! A ring whose kernel stops taking entries (io_uring_enter failing with
+//! anything but EINTR or EBUSY, after a few spaced tries for EAGAIN and
+//! ENOMEM) is given up for the loop's life: what it never took comes back as
+//! `Done` with ECANCELED, which the file code runs on the pool, and new work
+//! goes to the pool. Waiting on the loop thread until the kernel recovers
+//! would stall every handle of the loop, and forever if it never does.
 
 use io_uring::{opcode, squeue, types, IoUring};
 use libc::c_int;
+use std::collections::VecDeque;
 
 /// A completion, as the backend needs to know it.
 pub enum Reaped {
@@ -57,8 +65,16 @@ pub struct Ring {
     /// user_data of the live poll of the epoll set; UD_QUIET when none.
     poll_ud: u64,
     last_poll_ud: u64,
-    /// Completions taken off the CQ to make room while submitting.
+    /// Completions taken off the CQ to make room while submitting, and
+    /// operations handed back by a ring given up.
     backlog: Vec<(u64, i32)>,
+    /// user_data of the entries in the submission queue the kernel has not
+    /// taken yet, oldest first: what a ring given up must hand back.
+    sq_uds: VecDeque<u64>,
+    /// Submissions failed in a row (EAGAIN, ENOMEM) since the last success.
+    failures: u32,
+    /// Why the ring was given up, if it was (an errno).
+    broken: Option<c_int>,
     /// The timeout entry's time: the kernel reads it when it is submitted.
     timeout_ts: types::Timespec,
     /// Credentials the ring (and its io-wq workers) were created with.
@@ -99,6 +115,11 @@ fn current_creds() -> Creds {
     }
     c
 }
+
+/// Tries of a submission the kernel refuses for want of memory (EAGAIN,
+/// ENOMEM) before the ring is given up: with `submit_backoff` in between,
+/// about 2.6 ms of the loop thread, once.
+const SUBMIT_TRIES: u32 = 8;
 
 /// The pause before retrying a submission that failed `failures` times
 /// before: a yield first, then sleeps doubling from 50 µs to at most 1 ms.
@@ -173,6 +194,9 @@ impl Ring {
             poll_ud: UD_QUIET,
             last_poll_ud: UD_POLL_LAST,
             backlog: Vec::new(),
+            sq_uds: VecDeque::new(),
+            failures: 0,
+            broken: None,
             timeout_ts: types::Timespec::new(),
             creds: current_creds(),
             creds_checked: 0,
@@ -259,6 +283,9 @@ impl Ring {
     /// the loop rebuilds it once its operations in flight are done, and the
     /// pool serves meanwhile. (3-4 system calls, which a plain ring is spared.)
     pub fn submit_allowed(&mut self, turn: u64) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
         if !self.sqpoll {
             return true;
         }
@@ -292,9 +319,24 @@ impl Ring {
         }
     }
 
-    /// Puts an entry in the submission queue, submitting to make room.
-    fn push(&mut self, sqe: &squeue::Entry) {
-        let mut failures = 0u32;
+    /// Whether completions wait in the backlog (a reap hands them over).
+    pub fn has_backlog(&self) -> bool {
+        !self.backlog.is_empty()
+    }
+
+    /// Whether the ring still takes operations (it has not been given up).
+    pub fn usable(&self) -> bool {
+        self.broken.is_none()
+    }
+
+    /// Puts an entry in the submission queue, submitting to make room. An
+    /// error means the ring has been given up (see the module's doc).
+    fn push(&mut self, sqe: &squeue::Entry) -> Result<(), c_int> {
+        // Nothing submits a given-up ring's queue: an entry put there would
+        // never run.
+        if let Some(e) = self.broken {
+            return Err(e);
+        }
         loop {
             // SAFETY: every entry points only at memory that stays valid for
             // as long as the kernel may use it. File operations (push_op,
@@ -307,36 +349,103 @@ impl Ring {
             // self` call (`wait`, through enter_without_ext_arg), so it can
             // neither move nor be freed before.
             if unsafe { self.ring.submission().push(sqe) }.is_ok() {
-                return;
+                self.sq_uds.push_back(sqe.get_user_data());
+                return Ok(());
             }
-            if let Err(e) = self.ring.submit() {
-                match e.raw_os_error() {
-                    Some(libc::EBUSY) => {
-                        // The CQ is full and its overflow not yet flushed: take
-                        // completions off it (delivered with the next reap).
-                        let cq = self.ring.completion();
-                        self.backlog.extend(cq.map(|c| (c.user_data(), c.result())));
-                    }
-                    // A signal cut io_uring_enter short: nothing is wrong, so
-                    // again at once.
-                    Some(libc::EINTR) => {}
-                    // EAGAIN, ENOMEM (the kernel short of memory) and the like
-                    // do not clear by retrying at once: that only spins the
-                    // loop thread at full speed. Give the kernel time instead.
-                    _ => {
-                        submit_backoff(failures);
-                        failures = failures.saturating_add(1);
-                    }
-                }
-            }
+            self.submit_once()?;
         }
     }
 
-    /// Moves queued operations into the submission queue.
-    fn flush(&mut self) {
-        for (_, sqe) in std::mem::take(&mut self.queue) {
-            self.push(&sqe);
+    /// One io_uring_enter handing the kernel what the submission queue
+    /// holds. An error means the ring has been given up.
+    fn submit_once(&mut self) -> Result<(), c_int> {
+        // What a given-up ring's queue holds was handed back: never submit it.
+        if let Some(e) = self.broken {
+            return Err(e);
         }
+        let r = self.ring.submit();
+        self.note_taken();
+        match r.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO)) {
+            Ok(_) => self.failures = 0,
+            // A signal cut io_uring_enter short: nothing is wrong.
+            Err(libc::EINTR) => {}
+            // The CQ is full and its overflow not yet flushed: take
+            // completions off it (delivered with the next reap).
+            Err(libc::EBUSY) => {
+                let cq = self.ring.completion();
+                self.backlog.extend(cq.map(|c| (c.user_data(), c.result())));
+            }
+            Err(e) => return self.submit_failed(e),
+        }
+        Ok(())
+    }
+
+    /// Forgets the entries the kernel has taken from the submission queue.
+    fn note_taken(&mut self) {
+        let left = self.ring.submission().len();
+        while self.sq_uds.len() > left {
+            self.sq_uds.pop_front();
+        }
+    }
+
+    /// io_uring_enter failed with `e` (neither EINTR nor EBUSY): Ok to try
+    /// again after a pause, or the ring is given up and Err says why.
+    fn submit_failed(&mut self, e: c_int) -> Result<(), c_int> {
+        // The kernel short of memory for requests: that clears, but not by
+        // retrying at once, which only spins the loop thread.
+        if (e == libc::EAGAIN || e == libc::ENOMEM) && self.failures + 1 < SUBMIT_TRIES {
+            submit_backoff(self.failures);
+            self.failures += 1;
+            return Ok(());
+        }
+        self.give_up(e);
+        Err(e)
+    }
+
+    /// Stops using the ring: the operations it was given but the kernel
+    /// never took come back as ECANCELED with the next reap.
+    fn give_up(&mut self, e: c_int) {
+        if self.broken.is_some() {
+            return;
+        }
+        self.broken = Some(e);
+        if std::env::var("UVRING_DEBUG").ok().as_deref() == Some("1") {
+            eprintln!(
+                "uvring: io_uring_enter failed ({}): this loop's file operations go to the thread pool",
+                std::io::Error::from_raw_os_error(e)
+            );
+        }
+        let mut handed_back: Vec<u64> = self.queue.drain(..).map(|(t, _)| t as u64).collect();
+        // An SQPOLL ring's kernel thread may still take what is in its
+        // queue, so only a plain ring's entries are known never to run (a
+        // plain ring's kernel takes entries in io_uring_enter alone, and no
+        // call of it will come).
+        if !self.sqpoll {
+            for ud in self.sq_uds.drain(..) {
+                if ud >= TOKEN_MIN as u64 {
+                    handed_back.push(ud);
+                } else if ud == self.poll_ud {
+                    self.poll_ud = UD_QUIET;
+                }
+            }
+        }
+        self.backlog
+            .extend(handed_back.into_iter().map(|t| (t, -libc::ECANCELED)));
+    }
+
+    /// Moves queued operations into the submission queue; on a ring given
+    /// up, hands them back instead.
+    fn flush(&mut self) {
+        let queue = std::mem::take(&mut self.queue);
+        let mut entries = queue.into_iter();
+        for (token, sqe) in entries.by_ref() {
+            if self.push(&sqe).is_err() {
+                self.backlog.push((token as u64, -libc::ECANCELED));
+                break;
+            }
+        }
+        self.backlog
+            .extend(entries.map(|(t, _)| (t as u64, -libc::ECANCELED)));
     }
 
     fn arm_poll(&mut self) {
@@ -353,21 +462,28 @@ impl Ring {
         let sqe = opcode::PollAdd::new(types::Fd(self.epoll_fd), libc::POLLIN as u32)
             .build()
             .user_data(ud);
-        self.push(&sqe);
+        if self.push(&sqe).is_err() {
+            self.poll_ud = UD_QUIET;
+        }
     }
 
     /// Stops polling the epoll set (it is about to poll the ring instead:
     /// never both ways at once) and hands everything queued to the kernel.
     pub fn stop_polling_epoll(&mut self) {
+        if self.broken.is_some() {
+            return;
+        }
         self.flush();
         if self.poll_ud != UD_QUIET {
             let sqe = opcode::PollRemove::new(self.poll_ud)
                 .build()
                 .user_data(UD_QUIET);
             self.poll_ud = UD_QUIET;
-            self.push(&sqe);
+            let _ = self.push(&sqe);
         }
-        let _ = self.ring.submit();
+        // Everything must reach the kernel now: whoever polls the epoll set
+        // until the next uv_run learns of completions through the ring's fd.
+        while self.submit_once().is_ok() && !self.sqpoll && !self.ring.submission().is_empty() {}
     }
 
     /// Submits what is queued and waits up to `timeout` ms (-1: no limit)
@@ -390,6 +506,11 @@ impl Ring {
         }
         self.arm_poll();
         self.flush();
+        if self.broken.is_some() {
+            // No more io_uring_enter: hand over what came back.
+            self.reap(f);
+            return Ok(());
+        }
         let r = if timeout == 0 {
             self.ring.submit()
         } else if self.ext_arg {
@@ -414,16 +535,22 @@ impl Ring {
         } else {
             self.enter_without_ext_arg(block_sigprof)
         };
-        match r.map_err(|e| e.raw_os_error()) {
+        self.note_taken();
+        match r.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO)) {
             // Timed out, or the CQ is full: reap below either way.
-            Ok(_) | Err(Some(libc::ETIME)) | Err(Some(libc::EBUSY)) => {}
-            Err(Some(libc::EINTR)) => {
+            Ok(_) | Err(libc::ETIME) | Err(libc::EBUSY) => self.failures = 0,
+            Err(libc::EINTR) => {
                 if self.reap(f) == 0 {
                     return Err(-libc::EINTR);
                 }
                 return Ok(());
             }
-            Err(e) => return Err(-e.unwrap_or(libc::EIO)),
+            // What the kernel did not take stays queued for the next wait
+            // after a pause, or comes back now if the ring is given up; the
+            // caller waits again either way.
+            Err(e) => {
+                let _ = self.submit_failed(e);
+            }
         }
         self.reap(f);
         Ok(())
@@ -440,7 +567,8 @@ impl Ring {
             .count(1)
             .build()
             .user_data(UD_QUIET);
-        self.push(&sqe);
+        // Only a ring given up refuses it, and that one is not waited on.
+        let _ = self.push(&sqe);
     }
 
     /// A wait on a kernel without EXT_ARG (its timeout is an entry already
@@ -479,11 +607,20 @@ impl Ring {
             for (ud, res) in batch {
                 n += self.deliver(ud, res, f);
             }
-            // Completions the kernel kept aside when the CQ was full.
+            // Completions the kernel kept aside when the CQ was full: an
+            // enter that submits nothing moves them over (what the queue
+            // holds goes with the next wait, or never on a ring given up).
             if !self.ring.submission().cq_overflow() {
                 return n;
             }
-            let _ = self.ring.submit();
+            let flags = io_uring::EnterFlags::GETEVENTS.bits();
+            // SAFETY: no submission, no wait and no argument: the kernel
+            // only flushes its overflow list into the CQ.
+            let _ = unsafe {
+                self.ring
+                    .submitter()
+                    .enter::<libc::sigset_t>(0, 0, flags, None)
+            };
         }
     }
 
@@ -525,32 +662,35 @@ mod tests {
         (got, t0.elapsed())
     }
 
+    /// A ring of `entries` polling a new epoll set, and that set's
+    /// descriptor; None (said on stderr) where no ring can be had.
+    fn ring_on_new_epoll(entries: u32) -> Option<(Ring, c_int)> {
+        // SAFETY: a plain system call making a descriptor the caller owns.
+        let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(ep >= 0);
+        match Ring::new(entries, false, ep) {
+            Ok(r) => Some((r, ep)),
+            Err(e) => {
+                eprintln!("skipped: no io_uring here ({e})");
+                // SAFETY: opened above, used by nothing else.
+                unsafe { libc::close(ep) };
+                None
+            }
+        }
+    }
+
     /// No kernel this project tests on lacks EXT_ARG (Debian's 5.10 has the
     /// 5.15 io_uring), so the timeout-entry wait is forced here: it must end
     /// at its timeout, at the first completion, or when the epoll set is
     /// ready, and leave no entry behind to wake a later wait early.
     #[test]
     fn waits_without_ext_arg_end_at_timeout_completion_or_epoll() {
-        // SAFETY: plain system calls on descriptors this test owns.
-        let (ep, efd) = unsafe {
-            (
-                libc::epoll_create1(libc::EPOLL_CLOEXEC),
-                libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK),
-            )
+        let Some((mut ring, ep)) = ring_on_new_epoll(8) else {
+            return;
         };
-        assert!(ep >= 0 && efd >= 0);
-        let mut ring = match Ring::new(8, false, ep) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("skipped: no io_uring here ({e})");
-                // SAFETY: both were opened above.
-                unsafe {
-                    libc::close(ep);
-                    libc::close(efd);
-                }
-                return;
-            }
-        };
+        // SAFETY: a plain system call making a descriptor this test owns.
+        let efd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        assert!(efd >= 0);
         ring.ext_arg = false;
 
         let (got, took) = wait_for(&mut ring, 50);
@@ -586,6 +726,52 @@ mod tests {
         unsafe {
             libc::close(ep);
             libc::close(efd);
+        }
+    }
+
+    /// A ring whose io_uring_enter fails for good (here its descriptor is
+    /// made to name another file) hands back, as ECANCELED, every operation
+    /// the kernel never took, at once and without sleeping, and takes no
+    /// more: the loop's file operations then go to the pool.
+    #[test]
+    fn a_ring_given_up_hands_back_what_the_kernel_never_took() {
+        let Some((mut ring, ep)) = ring_on_new_epoll(4) else {
+            return;
+        };
+        // SAFETY: a plain system call making a descriptor this test owns.
+        let null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        assert!(null >= 0);
+        ring.push_op(opcode::Nop::new().build(), TOKEN_MIN);
+        let (got, _) = wait_for(&mut ring, 0);
+        assert_eq!(got, vec![(TOKEN_MIN, 0)]);
+        assert!(ring.usable());
+
+        // SAFETY: the ring's memory stays mapped (the mappings hold the
+        // ring's file); only its descriptor number now names /dev/null,
+        // and io_uring_enter on it fails with EOPNOTSUPP.
+        assert!(unsafe { libc::dup2(null, ring.fd()) } >= 0);
+        // More than the submission queue holds: some reach it, the rest
+        // stay queued when the submission to make room fails.
+        let tokens: Vec<usize> = (1..=6).map(|i| TOKEN_MIN + i).collect();
+        for &t in &tokens {
+            ring.push_op(opcode::Nop::new().build(), t);
+        }
+        let (mut got, took) = wait_for(&mut ring, 5000);
+        got.sort();
+        let want: Vec<(usize, i32)> = tokens.iter().map(|&t| (t, -libc::ECANCELED)).collect();
+        assert_eq!(got, want);
+        assert!(took < Duration::from_millis(1000), "{took:?}");
+        assert_eq!(ring.in_flight(), 0);
+        assert!(!ring.usable());
+        assert_eq!(ring.broken, Some(libc::EOPNOTSUPP));
+        assert!(!ring.submit_allowed(1));
+        assert!(!ring.has_backlog());
+
+        drop(ring);
+        // SAFETY: both were opened above (the ring closed its own number).
+        unsafe {
+            libc::close(ep);
+            libc::close(null);
         }
     }
 

@@ -436,3 +436,106 @@ fn ring_partial_write_is_not_cancelled() {
         drop(data);
     }
 }
+
+/// # Safety
+/// `req` is a finished request of the test below, whose loop's data is its
+/// results vector.
+unsafe extern "C" fn on_given_up(req: *mut uv_fs_t) {
+    // SAFETY: per the contract; the vector outlives the loop run.
+    unsafe {
+        let got = &mut *((*(*req).loop_).data as *mut Vec<(c_int, isize)>);
+        got.push(((*req).fs_type, (*req).result));
+        uv_fs_req_cleanup(req);
+    }
+}
+
+/// File requests on a loop whose ring the kernel stops taking entries from
+/// (its descriptor made to name /dev/null) still complete, with their real
+/// results: the ring hands them back and the pool runs them; later ones go
+/// to the pool directly.
+#[test]
+fn ring_given_up_sends_its_operations_to_the_pool() {
+    let d = tmpdir("givenup");
+    let path = format!("{d}/f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    let p = cs(&path);
+    // SAFETY: a zeroed uv_loop_t is what uv_loop_init expects; the loop,
+    // requests, buffer and results live on this frame until the loop is
+    // closed; the descriptors are the test's.
+    unsafe {
+        let mut lp: Box<uv_loop_t> = Box::new(MaybeUninit::zeroed().assume_init());
+        assert_eq!(crate::loop_::uv_loop_init(&mut *lp), 0);
+        let Some(ring_fd) = (*crate::loop_::inner(&mut *lp))
+            .backend
+            .ring()
+            .map(|r| r.fd())
+        else {
+            eprintln!("ring_given_up_sends_its_operations_to_the_pool: NOT RUN, this loop has no io_uring (policy or kernel)");
+            assert_eq!(crate::loop_::uv_loop_close(&mut *lp), 0);
+            return;
+        };
+        let mut got: Vec<(c_int, isize)> = Vec::new();
+        lp.data = &mut got as *mut _ as *mut c_void;
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        assert!(null >= 0);
+        assert!(libc::dup2(null, ring_fd) >= 0);
+
+        let fd = libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        assert!(fd >= 0);
+        let (mut r1, mut r2, mut r3) = (new_req(), new_req(), new_req());
+        let mut out = [0u8; 4];
+        let b = buf(&mut out);
+        // Queued for the ring from inside the loop (a timer), as a loop
+        // turn does; the ring fails when the loop submits them.
+        let mut t: Box<crate::abi::uv_timer_t> = Box::new(MaybeUninit::zeroed().assume_init());
+        struct Start {
+            p: *const c_char,
+            fd: c_int,
+            b: uv_buf_t,
+            r1: *mut uv_fs_t,
+            r2: *mut uv_fs_t,
+        }
+        let mut st = Start {
+            p: p.as_ptr(),
+            fd,
+            b,
+            r1: &mut *r1,
+            r2: &mut *r2,
+        };
+        t.h.data = &mut st as *mut Start as *mut c_void;
+        unsafe extern "C" fn go(t: *mut crate::abi::uv_timer_t) {
+            // SAFETY: the timer's data is the test's Start, alive across uv_run.
+            unsafe {
+                let st = &*((*t).h.data as *const Start);
+                let lp = (*t).h.loop_;
+                assert_eq!(uv_fs_stat(lp, st.r1, st.p, Some(on_given_up)), 0);
+                assert_eq!(
+                    uv_fs_read(lp, st.r2, st.fd, &st.b, 1, 2, Some(on_given_up)),
+                    0
+                );
+            }
+        }
+        crate::timer::uv_timer_init(&mut *lp, &mut *t);
+        crate::timer::uv_timer_start(&mut *t, Some(go), 0, 0);
+        crate::loop_::uv_run(&mut *lp, crate::loop_::UV_RUN_DEFAULT);
+        got.sort();
+        assert_eq!(got, vec![(UV_FS_READ, 4), (UV_FS_STAT, 0)]);
+        assert_eq!(&out, b"2345");
+        let ring = (*crate::loop_::inner(&mut *lp)).backend.ring().unwrap();
+        assert!(!ring.usable());
+        // The next request goes to the pool at once.
+        got.clear();
+        assert_eq!(
+            uv_fs_stat(&mut *lp, &mut *r3, p.as_ptr(), Some(on_given_up)),
+            0
+        );
+        crate::loop_::uv_run(&mut *lp, crate::loop_::UV_RUN_DEFAULT);
+        assert_eq!(got, vec![(UV_FS_STAT, 0)]);
+        crate::handle::uv_close(&mut *t as *mut _ as *mut uv_handle_t, None);
+        crate::loop_::uv_run(&mut *lp, crate::loop_::UV_RUN_DEFAULT);
+        assert_eq!(crate::loop_::uv_loop_close(&mut *lp), 0);
+        libc::close(fd);
+        libc::close(null);
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

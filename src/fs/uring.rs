@@ -343,7 +343,8 @@ pub(crate) unsafe fn try_submit(loop_: *mut uv_loop_t, req: *mut uv_fs_t) -> boo
 }
 
 /// Puts the rest of a write (its list already advanced) back into the ring
-/// under the same token; without a ring, hands `aux` back.
+/// under the same token; without a ring that takes it (none, or one given
+/// up), hands `aux` back and the write reports what it did.
 ///
 /// # Safety
 /// On the loop's thread; `li` is the loop's live LoopInner; `req` a live
@@ -357,7 +358,7 @@ unsafe fn requeue_write(
     // SAFETY: `li` and `req` are live and this thread's (contract); the
     // list's remaining entries are the request's own copy.
     unsafe {
-        let Some(u) = (*li).backend.ring() else {
+        let Some(u) = (*li).backend.ring().filter(|u| u.usable()) else {
             return Err(aux);
         };
         let sqe = rw_sqe(req, true);
