@@ -198,7 +198,7 @@ impl Backend {
                 }
             });
             // (The ring's poll of the set, if still live, fires once at most.)
-            if ring.in_flight() > 0 && !self.ring_in_epoll {
+            if ring.in_flight() > 0 && !self.ring_in_epoll && ring.fd_is_ring() {
                 self.ring_in_epoll = self
                     .epoll
                     .set(ring.fd(), libc::EPOLLIN as u32, RING_TOKEN, true)
@@ -208,7 +208,8 @@ impl Backend {
                 0
             } else if ring.in_flight() > 0 && !self.ring_in_epoll {
                 // Its descriptor cannot be watched (it no longer names the
-                // ring): look at the CQ again soon instead.
+                // ring, and may name a file of the user's): look at the CQ
+                // again soon instead.
                 if timeout < 0 {
                     BROKEN_RING_LOOK_MS
                 } else {
@@ -273,6 +274,9 @@ impl Backend {
             // SAFETY: 8 readable bytes to the loop's own eventfd, which
             // outlives its backend; a saturated counter (EAGAIN) is readable.
             unsafe { libc::write(self.wake_fd, (&one as *const u64).cast(), 8) };
+        }
+        if !ring.fd_is_ring() {
+            return;
         }
         if self
             .epoll
@@ -395,13 +399,34 @@ mod tests {
         }
     }
 
+    const TAKEN: usize = 1 << 20;
+    const REFUSED: usize = (1 << 20) + 64;
+
+    /// A backend whose ring has one operation running in the kernel (a
+    /// 60 ms timeout, token TAKEN), and the time it reads; None (said on
+    /// stderr) when the loop gets no ring.
+    fn backend_running_a_timeout(wake: c_int) -> Option<(Backend, Box<io_uring::types::Timespec>)> {
+        let mut b = Backend::new(wake, false).unwrap();
+        let Some(r) = b.ring() else {
+            eprintln!("skipped: this loop has no io_uring (policy or kernel)");
+            return None;
+        };
+        // Read by the kernel when the entry is submitted (the wait below).
+        let ts = Box::new(io_uring::types::Timespec::new().nsec(60_000_000));
+        r.push_op(io_uring::opcode::Timeout::new(&*ts).build(), TAKEN);
+        let mut out = Vec::new();
+        b.wait(&mut out, 0, false).unwrap();
+        assert!(out.is_empty(), "{out:?}");
+        Some((b, ts))
+    }
+
     /// A ring given up while the kernel still runs one of its operations:
     /// the operations it never took come back at once, and the one it took
     /// still completes through the wait, even when the ring's descriptor
     /// can no longer be watched (here it is made to name /dev/null).
     #[test]
     fn a_ring_given_up_still_delivers_what_the_kernel_took() {
-        use io_uring::{opcode, types};
+        use io_uring::opcode;
         // SAFETY: plain system calls making descriptors this test owns.
         let (wake, null) = unsafe {
             (
@@ -410,9 +435,7 @@ mod tests {
             )
         };
         assert!(wake >= 0 && null >= 0);
-        let mut b = Backend::new(wake, false).unwrap();
-        let Some(ring_fd) = b.ring().map(|r| r.fd()) else {
-            eprintln!("skipped: this loop has no io_uring (policy or kernel)");
+        let Some((mut b, ts)) = backend_running_a_timeout(wake) else {
             // SAFETY: both were opened above.
             unsafe {
                 libc::close(wake);
@@ -420,15 +443,8 @@ mod tests {
             }
             return;
         };
-        const TAKEN: usize = 1 << 20;
-        const REFUSED: usize = (1 << 20) + 64;
-        // Read by the kernel when the entry is submitted (the first wait).
-        let ts = Box::new(types::Timespec::new().nsec(60_000_000));
-        let r = b.ring().unwrap();
-        r.push_op(opcode::Timeout::new(&*ts).build(), TAKEN);
+        let ring_fd = b.ring().unwrap().fd();
         let mut out = Vec::new();
-        b.wait(&mut out, 0, false).unwrap();
-        assert!(out.is_empty(), "{out:?}");
 
         // SAFETY: the ring's memory stays mapped; only its number changes.
         assert!(unsafe { libc::dup2(null, ring_fd) } >= 0);
@@ -452,6 +468,8 @@ mod tests {
         assert!(t0.elapsed() < std::time::Duration::from_secs(1));
         assert!(!b.ring().unwrap().usable());
         assert_eq!(b.ring().unwrap().in_flight(), 0);
+        // Its number names /dev/null now: never put in the epoll set.
+        assert!(!b.ring_in_epoll);
         drop(b);
         drop(ts);
         // SAFETY: both were opened above (the ring closed its own number).
@@ -459,5 +477,57 @@ mod tests {
             libc::close(wake);
             libc::close(null);
         }
+    }
+
+    /// A ring given up while its descriptor is fine: the operation the
+    /// kernel runs completes through the epoll set, which holds the ring's
+    /// descriptor for it.
+    #[test]
+    fn a_ring_given_up_waits_in_epoll_for_what_the_kernel_took() {
+        use io_uring::opcode;
+        // SAFETY: a plain system call making a descriptor this test owns.
+        let wake = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        assert!(wake >= 0);
+        let Some((mut b, ts)) = backend_running_a_timeout(wake) else {
+            // SAFETY: opened above.
+            unsafe { libc::close(wake) };
+            return;
+        };
+        let mut out = Vec::new();
+        let r = b.ring().unwrap();
+        r.push_op(opcode::Nop::new().build(), REFUSED);
+        r.give_up(libc::EIO);
+        b.wait(&mut out, -1, false).unwrap();
+        assert_eq!(
+            out,
+            vec![Event::Done {
+                token: REFUSED,
+                res: -libc::ECANCELED
+            }]
+        );
+        assert!(b.ring_in_epoll);
+        let t0 = std::time::Instant::now();
+        let mut taken: Vec<Event> = Vec::new();
+        while taken.is_empty() && t0.elapsed() < std::time::Duration::from_secs(5) {
+            out.clear();
+            let _ = b.wait(&mut out, 1000, false);
+            taken.extend(
+                out.iter()
+                    .filter(|e| matches!(e, Event::Done { .. }))
+                    .copied(),
+            );
+        }
+        assert_eq!(
+            taken,
+            vec![Event::Done {
+                token: TAKEN,
+                res: -libc::ETIME
+            }]
+        );
+        assert_eq!(b.ring().unwrap().in_flight(), 0);
+        drop(b);
+        drop(ts);
+        // SAFETY: opened above.
+        unsafe { libc::close(wake) };
     }
 }

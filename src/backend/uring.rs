@@ -304,6 +304,12 @@ impl Ring {
     pub fn push_op(&mut self, sqe: squeue::Entry, token: usize) {
         debug_assert!(token >= TOKEN_MIN);
         self.in_flight += 1;
+        if self.broken.is_some() {
+            // Callers ask `submit_allowed`/`usable` first; should one not,
+            // the operation still comes back (to the pool), never strands.
+            self.backlog.push((token as u64, -libc::ECANCELED));
+            return;
+        }
         self.queue.push((token, sqe.user_data(token as u64)));
     }
 
@@ -404,7 +410,7 @@ impl Ring {
 
     /// Stops using the ring: the operations it was given but the kernel
     /// never took come back as ECANCELED with the next reap.
-    fn give_up(&mut self, e: c_int) {
+    pub(super) fn give_up(&mut self, e: c_int) {
         if self.broken.is_some() {
             return;
         }
@@ -416,11 +422,13 @@ impl Ring {
             );
         }
         let mut handed_back: Vec<u64> = self.queue.drain(..).map(|(t, _)| t as u64).collect();
-        // An SQPOLL ring's kernel thread may still take what is in its
-        // queue, so only a plain ring's entries are known never to run (a
-        // plain ring's kernel takes entries in io_uring_enter alone, and no
-        // call of it will come).
-        if !self.sqpoll {
+        // A plain ring's kernel takes entries in io_uring_enter alone, and no
+        // call of it will come: what its queue holds never runs. An SQPOLL
+        // ring's kernel thread may still take entries it already saw, unless
+        // it is gone (EOWNERDEAD); otherwise they stay, and complete if it
+        // does take them (a thread asleep that nobody can wake strands them:
+        // SQPOLL is only ever asked for explicitly).
+        if !self.sqpoll || e == libc::EOWNERDEAD {
             for ud in self.sq_uds.drain(..) {
                 if ud >= TOKEN_MIN as u64 {
                     handed_back.push(ud);
@@ -431,6 +439,16 @@ impl Ring {
         }
         self.backlog
             .extend(handed_back.into_iter().map(|t| (t, -libc::ECANCELED)));
+    }
+
+    /// Whether the ring's descriptor may be put in an epoll set: not after
+    /// io_uring_enter said it names no ring (closed, or reused for another
+    /// file that a watcher may own).
+    pub fn fd_is_ring(&self) -> bool {
+        !matches!(
+            self.broken,
+            Some(libc::EBADF) | Some(libc::EOPNOTSUPP) | Some(libc::ENXIO)
+        )
     }
 
     /// Moves queued operations into the submission queue; on a ring given
@@ -616,11 +634,16 @@ impl Ring {
             let flags = io_uring::EnterFlags::GETEVENTS.bits();
             // SAFETY: no submission, no wait and no argument: the kernel
             // only flushes its overflow list into the CQ.
-            let _ = unsafe {
+            let r = unsafe {
                 self.ring
                     .submitter()
                     .enter::<libc::sigset_t>(0, 0, flags, None)
             };
+            if r.is_err_and(|e| e.raw_os_error() != Some(libc::EINTR)) {
+                // Not flushed now (a ring given up may never be): the rest
+                // comes with a later reap, not by spinning here.
+                return n;
+            }
         }
     }
 
@@ -764,6 +787,7 @@ mod tests {
         assert_eq!(ring.in_flight(), 0);
         assert!(!ring.usable());
         assert_eq!(ring.broken, Some(libc::EOPNOTSUPP));
+        assert!(!ring.fd_is_ring());
         assert!(!ring.submit_allowed(1));
         assert!(!ring.has_backlog());
 
@@ -773,6 +797,41 @@ mod tests {
             libc::close(ep);
             libc::close(null);
         }
+    }
+
+    /// What a ring given up hands back is never submitted after all (the
+    /// pool runs it: twice would be wrong), even when it already sits in
+    /// the submission queue of a ring whose kernel is fine; and an
+    /// operation pushed to it afterwards comes straight back.
+    #[test]
+    fn a_ring_given_up_never_submits_what_it_handed_back() {
+        let Some((mut ring, ep)) = ring_on_new_epoll(8) else {
+            return;
+        };
+        for t in 0..3 {
+            ring.push_op(opcode::Nop::new().build(), TOKEN_MIN + t);
+        }
+        // In the submission queue, not yet submitted.
+        ring.flush();
+        assert_eq!(ring.ring.submission().len(), 3);
+        ring.give_up(libc::EIO);
+        assert!(ring.fd_is_ring());
+        ring.push_op(opcode::Nop::new().build(), TOKEN_MIN + 3);
+        let (mut got, took) = wait_for(&mut ring, 5000);
+        got.sort();
+        let want: Vec<(usize, i32)> = (0..4).map(|t| (TOKEN_MIN + t, -libc::ECANCELED)).collect();
+        assert_eq!(got, want);
+        assert!(took < Duration::from_millis(1000), "{took:?}");
+        assert_eq!(ring.in_flight(), 0);
+        std::thread::sleep(Duration::from_millis(20));
+        let (got, _) = wait_for(&mut ring, 100);
+        assert!(got.is_empty(), "{got:?}");
+        // The kernel never took them: they are where they were put.
+        assert_eq!(ring.ring.submission().len(), 3);
+        assert!(ring.ring.completion().is_empty());
+        drop(ring);
+        // SAFETY: opened by ring_on_new_epoll; the ring that polled it is gone.
+        unsafe { libc::close(ep) };
     }
 
     #[test]

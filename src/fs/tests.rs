@@ -523,12 +523,21 @@ fn ring_given_up_sends_its_operations_to_the_pool() {
         assert_eq!(&out, b"2345");
         let ring = (*crate::loop_::inner(&mut *lp)).backend.ring().unwrap();
         assert!(!ring.usable());
-        // The next request goes to the pool at once.
+        // A request made inside the loop later goes to the pool at once.
         got.clear();
-        assert_eq!(
-            uv_fs_stat(&mut *lp, &mut *r3, p.as_ptr(), Some(on_given_up)),
-            0
-        );
+        // Through the timer's pointer, as the callback reads it.
+        (*(t.h.data as *mut Start)).r1 = &mut *r3;
+        unsafe extern "C" fn go_again(t: *mut crate::abi::uv_timer_t) {
+            // SAFETY: as in `go`.
+            unsafe {
+                let st = &*((*t).h.data as *const Start);
+                let lp = (*t).h.loop_;
+                assert_eq!(uv_fs_stat(lp, st.r1, st.p, Some(on_given_up)), 0);
+                let ring = (*crate::loop_::inner(lp)).backend.ring().unwrap();
+                assert_eq!(ring.in_flight(), 0);
+            }
+        }
+        crate::timer::uv_timer_start(&mut *t, Some(go_again), 0, 0);
         crate::loop_::uv_run(&mut *lp, crate::loop_::UV_RUN_DEFAULT);
         assert_eq!(got, vec![(UV_FS_STAT, 0)]);
         crate::handle::uv_close(&mut *t as *mut _ as *mut uv_handle_t, None);
