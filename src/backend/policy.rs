@@ -179,12 +179,17 @@ pub fn setup_failed(err: libc::c_int) -> Choice {
 
 /// Prints the choice once per loop when UVRING_DEBUG=1.
 pub fn announce(choice: &Choice) {
+    debug(format_args!(
+        "loop backend {}: {}",
+        choice.kind.name(),
+        choice.reason
+    ));
+}
+
+/// Prints `msg` to stderr, as uvring's, when UVRING_DEBUG=1.
+pub fn debug(msg: std::fmt::Arguments) {
     if std::env::var("UVRING_DEBUG").ok().as_deref() == Some("1") {
-        eprintln!(
-            "uvring: loop backend {}: {}",
-            choice.kind.name(),
-            choice.reason
-        );
+        eprintln!("uvring: {msg}");
     }
 }
 

@@ -307,7 +307,7 @@ impl Ring {
         if self.broken.is_some() {
             // Callers ask `submit_allowed`/`usable` first; should one not,
             // the operation still comes back (to the pool), never strands.
-            self.backlog.push((token as u64, -libc::ECANCELED));
+            self.hand_back([token]);
             return;
         }
         self.queue.push((token, sqe.user_data(token as u64)));
@@ -415,13 +415,12 @@ impl Ring {
             return;
         }
         self.broken = Some(e);
-        if std::env::var("UVRING_DEBUG").ok().as_deref() == Some("1") {
-            eprintln!(
-                "uvring: io_uring_enter failed ({}): this loop's file operations go to the thread pool",
-                std::io::Error::from_raw_os_error(e)
-            );
-        }
-        let mut handed_back: Vec<u64> = self.queue.drain(..).map(|(t, _)| t as u64).collect();
+        super::policy::debug(format_args!(
+            "io_uring_enter failed ({}): this loop's file operations go to the thread pool",
+            std::io::Error::from_raw_os_error(e)
+        ));
+        let queued = std::mem::take(&mut self.queue);
+        self.hand_back(queued.into_iter().map(|(t, _)| t));
         // A plain ring's kernel takes entries in io_uring_enter alone, and no
         // call of it will come: what its queue holds never runs. An SQPOLL
         // ring's kernel thread may still take entries it already saw, unless
@@ -429,16 +428,20 @@ impl Ring {
         // does take them (a thread asleep that nobody can wake strands them:
         // SQPOLL is only ever asked for explicitly).
         if !self.sqpoll || e == libc::EOWNERDEAD {
-            for ud in self.sq_uds.drain(..) {
-                if ud >= TOKEN_MIN as u64 {
-                    handed_back.push(ud);
-                } else if ud == self.poll_ud {
-                    self.poll_ud = UD_QUIET;
-                }
+            let in_sq = std::mem::take(&mut self.sq_uds);
+            if in_sq.contains(&self.poll_ud) {
+                self.poll_ud = UD_QUIET;
             }
+            let ops = in_sq.into_iter().filter(|&ud| ud >= TOKEN_MIN as u64);
+            self.hand_back(ops.map(|ud| ud as usize));
         }
-        self.backlog
-            .extend(handed_back.into_iter().map(|t| (t, -libc::ECANCELED)));
+    }
+
+    /// Returns operations the kernel will never see: each completes with
+    /// ECANCELED at the next reap (and the file code runs it on the pool).
+    fn hand_back(&mut self, tokens: impl IntoIterator<Item = usize>) {
+        let cancelled = tokens.into_iter().map(|t| (t as u64, -libc::ECANCELED));
+        self.backlog.extend(cancelled);
     }
 
     /// Whether the ring's descriptor may be put in an epoll set: not after
@@ -458,12 +461,11 @@ impl Ring {
         let mut entries = queue.into_iter();
         for (token, sqe) in entries.by_ref() {
             if self.push(&sqe).is_err() {
-                self.backlog.push((token as u64, -libc::ECANCELED));
+                self.hand_back([token]);
                 break;
             }
         }
-        self.backlog
-            .extend(entries.map(|(t, _)| (t as u64, -libc::ECANCELED)));
+        self.hand_back(entries.map(|(t, _)| t));
     }
 
     fn arm_poll(&mut self) {
