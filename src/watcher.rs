@@ -212,10 +212,11 @@ pub unsafe fn flush(loop_: *mut uv_loop_t) {
                 continue;
             }
             (*w).events = (*w).pevents;
-            // A failure here means the descriptor was closed behind our back;
-            // libuv aborts, we leave it to the next read/write to report.
-            let _ = (*inner(loop_)).backend.set((*w).fd, (*w).pevents);
+            (*inner(loop_)).backend.stage((*w).fd, (*w).pevents);
         }
+        // A failure here means the descriptor was closed behind our back;
+        // libuv aborts, we leave it to the next read/write to report.
+        (*inner(loop_)).backend.commit();
     }
 }
 

@@ -10,6 +10,10 @@
 //!   for their completions and for the epoll set (which the ring polls) in the
 //!   same call, so a file-heavy turn is still one system call.
 //!
+//! Changes of the epoll set are staged by the watchers and committed before
+//! the wait: several at once go through an idle ring in one io_uring_enter
+//! (libuv 1.50 batches them the same way), otherwise one epoll_ctl each.
+//!
 //! Between `uv_run` calls an embedder may poll `uv_backend_fd` instead of the
 //! loop: if the ring then has operations in flight, its descriptor joins the
 //! epoll set so that their completions make the epoll fd readable.
@@ -67,6 +71,11 @@ pub struct Backend {
     /// a guessed ADD would fail with EEXIST first (a connecting client's
     /// POLLOUT turning into POLLIN does that on every connection).
     in_set: Vec<bool>,
+    /// Changes staged for `commit`: (fd, events).
+    staged: Vec<(c_int, u32)>,
+    /// Scratch space of a batch in the ring: the changes and their results.
+    ctl_ops: Vec<(c_int, c_int, libc::epoll_event)>,
+    ctl_res: Vec<Option<i32>>,
 }
 
 /// What epoll reported, as loop events; the ring's own readiness is reaped.
@@ -114,6 +123,9 @@ impl Backend {
             choice,
             evs: Vec::new(),
             in_set: Vec::new(),
+            staged: Vec::new(),
+            ctl_ops: Vec::new(),
+            ctl_res: Vec::new(),
         })
     }
 
@@ -160,6 +172,77 @@ impl Backend {
         let r = self.epoll.set(fd, events, fd as u64, !self.in_set[i]);
         self.in_set[i] = r.is_ok();
         r
+    }
+
+    /// Queues `set(fd, events)` for the next `commit`.
+    pub fn stage(&mut self, fd: c_int, events: u32) {
+        self.staged.push((fd, events));
+    }
+
+    /// Makes the staged changes: several together through the ring when it
+    /// is idle (one system call), otherwise one `set` each. Errors are not
+    /// reported: as with `set`, a descriptor that is not in the set is simply
+    /// not watched.
+    pub fn commit(&mut self) {
+        let mut staged = std::mem::take(&mut self.staged);
+        let batch = staged.len() >= 2
+            && staged.iter().all(|&(fd, _)| fd >= 0)
+            && self
+                .ring
+                .as_deref_mut()
+                .is_some_and(|r| r.can_batch_epoll_ctl());
+        if batch {
+            self.commit_in_ring(&staged);
+        } else {
+            for &(fd, events) in &staged {
+                let _ = self.set(fd, events);
+            }
+        }
+        staged.clear();
+        self.staged = staged;
+    }
+
+    fn commit_in_ring(&mut self, staged: &[(c_int, u32)]) {
+        let (Some(ring), Some(&top)) = (
+            self.ring.as_deref_mut(),
+            staged.iter().map(|(fd, _)| fd).max(),
+        ) else {
+            return;
+        };
+        if self.in_set.len() <= top as usize {
+            self.in_set.resize(top as usize + 1, false);
+        }
+        self.ctl_ops.clear();
+        for &(fd, events) in staged {
+            let op = if self.in_set[fd as usize] {
+                libc::EPOLL_CTL_MOD
+            } else {
+                libc::EPOLL_CTL_ADD
+            };
+            let ev = libc::epoll_event {
+                events,
+                u64: fd as u64,
+            };
+            self.ctl_ops.push((op, fd, ev));
+        }
+        ring.epoll_ctl_batch(&self.ctl_ops, &mut self.ctl_res);
+        for (&(op, fd, ev), &res) in self.ctl_ops.iter().zip(&self.ctl_res) {
+            let ok = match res {
+                Some(r) if r >= 0 => true,
+                // The guess was wrong (the set changed behind the loop's
+                // back): the other op, as `set` would.
+                Some(r) if r == -libc::EEXIST || r == -libc::ENOENT => {
+                    let fresh = op == libc::EPOLL_CTL_MOD;
+                    self.epoll.set(fd, ev.events, fd as u64, fresh).is_ok()
+                }
+                // Failed otherwise, or never run: made here, the usual way.
+                _ => {
+                    let fresh = op == libc::EPOLL_CTL_ADD;
+                    self.epoll.set(fd, ev.events, fd as u64, fresh).is_ok()
+                }
+            };
+            self.in_set[fd as usize] = ok;
+        }
     }
 
     /// Stops watching `fd` at once.
@@ -396,6 +479,71 @@ mod tests {
             libc::close(fds[0]);
             libc::close(fds[1]);
             libc::close(wake);
+        }
+    }
+
+    /// Staged changes end in the registrations asked for, whatever the set
+    /// held before, both when they go through an idle ring together and
+    /// when they are made one by one (a ring with an operation in flight).
+    #[test]
+    fn committed_changes_end_as_asked_batched_or_not() {
+        for busy in [false, true] {
+            // SAFETY: a plain system call making a descriptor this test owns.
+            let wake = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+            assert!(wake >= 0);
+            let mut b = if busy {
+                match backend_running_a_timeout(wake) {
+                    Some((b, ts)) => {
+                        std::mem::forget(ts); // read by the kernel until it completes
+                        b
+                    }
+                    None => break,
+                }
+            } else {
+                Backend::new(wake, false).unwrap()
+            };
+            let mut pairs = [[-1; 2]; 4];
+            for p in &mut pairs {
+                // SAFETY: `p` has room for two descriptors.
+                let r = unsafe {
+                    libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, p.as_mut_ptr())
+                };
+                assert_eq!(r, 0);
+            }
+            let [fresh, known, added, removed] = pairs.map(|p| p[0]);
+            let (ep, inp, out) = (b.fd(), libc::EPOLLIN as u32, libc::EPOLLOUT as u32);
+            let ctl = |op, fd, events| {
+                let mut ev = libc::epoll_event {
+                    events,
+                    u64: fd as u64,
+                };
+                // SAFETY: `ev` is a local the call reads.
+                assert_eq!(unsafe { libc::epoll_ctl(ep, op, fd, &mut ev) }, 0);
+            };
+            b.set(known, inp).unwrap();
+            // Changed behind the backend's back: its ADD and MOD guesses fail.
+            ctl(libc::EPOLL_CTL_ADD, added, inp);
+            b.set(removed, inp).unwrap();
+            ctl(libc::EPOLL_CTL_DEL, removed, 0);
+            for fd in [fresh, known, added, removed, 1 << 20] {
+                b.stage(fd, out);
+            }
+            b.commit();
+            for fd in [fresh, known, added, removed] {
+                assert_eq!(ready(ep, fd), out, "busy {busy}, fd {fd}");
+                assert!(b.in_set[fd as usize]);
+            }
+            assert!(!b.in_set[1 << 20]);
+            assert!(b.staged.is_empty());
+            drop(b);
+            // SAFETY: the descriptors are this test's, closed once.
+            unsafe {
+                for p in pairs {
+                    libc::close(p[0]);
+                    libc::close(p[1]);
+                }
+                libc::close(wake);
+            }
         }
     }
 

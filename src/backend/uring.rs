@@ -10,6 +10,9 @@
 //! reference to its socket, so a closed listening socket would stay bound
 //! until the ring noticed (EADDRINUSE for a restarted server). No socket
 //! operation is ever placed here, so none can wait in the ring forever.
+//! Changes of the epoll set may go through it (`epoll_ctl_batch`): an
+//! EPOLL_CTL entry holds nothing once it has run, and a batch is waited for
+//! before the loop goes on.
 //!
 //! Hazards handled here: EINTR from io_uring_enter (a stopped or traced
 //! process) is reported after reaping, and the caller retries with the time
@@ -42,7 +45,10 @@ const UD_QUIET: u64 = 0;
 /// Polls of the epoll set, one generation each, so a late completion of a
 /// removed poll is never taken for the live one.
 const UD_POLL_FIRST: u64 = 1;
-const UD_POLL_LAST: u64 = 4095;
+const UD_POLL_LAST: u64 = 2047;
+/// Changes of the epoll set in a batch: this plus the change's place in it.
+const UD_CTL_FIRST: u64 = 2048;
+const CTL_BATCH_MAX: usize = 2048;
 /// Tokens of operations start here.
 const TOKEN_MIN: usize = 4096;
 
@@ -322,6 +328,96 @@ impl Ring {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Whether changes of the epoll set can go through the ring now: a plain
+    /// ring (an SQPOLL thread would run them later) whose kernel knows
+    /// EPOLL_CTL (5.6), with no operation of its own queued or in flight, so
+    /// that only the batch, the ring's poll of the set and that poll's
+    /// removal can complete in it meanwhile.
+    pub fn can_batch_epoll_ctl(&mut self) -> bool {
+        self.broken.is_none()
+            && !self.sqpoll
+            && self.in_flight == 0
+            && self.queue.is_empty()
+            && self.ring.submission().is_empty()
+            && self.probe.is_supported(opcode::EpollCtl::CODE)
+    }
+
+    /// Makes `changes` (op, fd, event) to the epoll set the ring polls, as
+    /// EPOLL_CTL entries submitted together, and waits until each has run:
+    /// `results[i]` is change i's result, or None when the kernel never took
+    /// it (the ring given up meanwhile; the caller makes it itself).
+    /// Ask `can_batch_epoll_ctl` first.
+    pub fn epoll_ctl_batch(
+        &mut self,
+        changes: &[(c_int, c_int, libc::epoll_event)],
+        results: &mut Vec<Option<i32>>,
+    ) {
+        results.clear();
+        results.resize(changes.len(), None);
+        let room = (self.ring.params().sq_entries() as usize).min(CTL_BATCH_MAX);
+        for (n, chunk) in changes.chunks(room).enumerate() {
+            let base = n * room;
+            for (i, (op, fd, ev)) in chunk.iter().enumerate() {
+                // The kernel copies the event when it takes the entry, which
+                // happens in this call (or never, on a ring given up).
+                let ev = (ev as *const libc::epoll_event).cast::<types::epoll_event>();
+                let sqe = opcode::EpollCtl::new(types::Fd(self.epoll_fd), types::Fd(*fd), *op, ev)
+                    .build()
+                    .user_data(UD_CTL_FIRST + i as u64);
+                if self.push(&sqe).is_err() {
+                    return;
+                }
+            }
+            if !self.wait_for_ctl(chunk.len(), &mut results[base..base + chunk.len()]) {
+                return;
+            }
+        }
+    }
+
+    /// Submits a batch of `left` EPOLL_CTL entries and takes completions
+    /// until each has reported; false if the ring was given up first.
+    fn wait_for_ctl(&mut self, mut left: usize, results: &mut [Option<i32>]) -> bool {
+        let ctl = UD_CTL_FIRST..UD_CTL_FIRST + results.len() as u64;
+        loop {
+            let done: Vec<(u64, i32)> = self
+                .ring
+                .completion()
+                .map(|c| (c.user_data(), c.result()))
+                .collect();
+            for (ud, res) in done {
+                if ctl.contains(&ud) {
+                    results[(ud - UD_CTL_FIRST) as usize] = Some(res);
+                    left -= 1;
+                } else if ud >= TOKEN_MIN as u64 {
+                    // Not expected with nothing in flight; kept, never lost.
+                    self.backlog.push((ud, res));
+                } else {
+                    // The poll of the set: the loop's next wait is epoll_wait,
+                    // which sees the same readiness.
+                    self.deliver(ud, res, &mut |_| {});
+                }
+            }
+            if left == 0 {
+                return true;
+            }
+            // Entries still in the SQ are submitted; the kernel runs EPOLL_CTL
+            // at once unless the set's lock is busy (then an io-wq worker
+            // does). Waiting for `left` may end early on another completion
+            // or to flush an overflow: the loop takes those and waits again.
+            let r = self.ring.submit_and_wait(left);
+            self.note_taken();
+            match r.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO)) {
+                Ok(_) => self.failures = 0,
+                Err(libc::EINTR) | Err(libc::EBUSY) => {}
+                Err(e) => {
+                    if self.submit_failed(e).is_err() {
+                        return false;
+                    }
+                }
+            }
         }
     }
 
@@ -701,6 +797,80 @@ mod tests {
                 unsafe { libc::close(ep) };
                 None
             }
+        }
+    }
+
+    /// A batch of epoll changes runs through the ring, in chunks of the SQ's
+    /// size: every result comes back, in its place, and the set holds what
+    /// was asked. The ring's own poll of the set is armed: the batch makes
+    /// it fire, which must not disturb the results.
+    #[test]
+    fn epoll_ctl_batch_changes_the_set_and_reports_each_result() {
+        let Some((mut ring, ep)) = ring_on_new_epoll(8) else {
+            return;
+        };
+        if !ring.can_batch_epoll_ctl() {
+            eprintln!("skipped: this kernel has no IORING_OP_EPOLL_CTL");
+            // SAFETY: opened by ring_on_new_epoll, used by nothing else.
+            unsafe { libc::close(ep) };
+            return;
+        }
+        // Arm the ring's poll of the (empty) set; the batch makes it ready.
+        let (got, _) = wait_for(&mut ring, 0);
+        assert!(got.is_empty());
+        // SAFETY: plain system calls making descriptors this test owns.
+        let fds: Vec<c_int> = (0..21)
+            .map(|_| unsafe { libc::eventfd(1, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })
+            .collect();
+        assert!(fds.iter().all(|&fd| fd >= 0));
+        let ev = |fd: c_int, events: c_int| libc::epoll_event {
+            events: events as u32,
+            u64: fd as u64,
+        };
+        // The last one is in the set already: its ADD fails, its MOD works.
+        let mut pre = ev(fds[20], libc::EPOLLOUT);
+        // SAFETY: `pre` is a local the call reads.
+        let r = unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fds[20], &mut pre) };
+        assert_eq!(r, 0);
+        let mut changes: Vec<_> = fds
+            .iter()
+            .map(|&fd| (libc::EPOLL_CTL_ADD, fd, ev(fd, libc::EPOLLIN)))
+            .collect();
+        changes.push((libc::EPOLL_CTL_MOD, fds[20], ev(fds[20], libc::EPOLLIN)));
+        changes.push((libc::EPOLL_CTL_MOD, 1 << 20, ev(1 << 20, libc::EPOLLIN)));
+        let mut res = Vec::new();
+        ring.epoll_ctl_batch(&changes, &mut res);
+        assert_eq!(res[..20], [Some(0); 20]);
+        assert_eq!(
+            res[20..],
+            [Some(-libc::EEXIST), Some(0), Some(-libc::EBADF)]
+        );
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 32];
+        // SAFETY: `evs` has room for 32 entries; a zero timeout only polls.
+        let n = unsafe { libc::epoll_wait(ep, evs.as_mut_ptr(), 32, 0) };
+        assert_eq!(n, 21);
+        for e in &evs[..21] {
+            assert_eq!({ e.events }, libc::EPOLLIN as u32);
+            assert!(fds.contains(&({ e.u64 } as c_int)));
+        }
+        // Nothing of the batch is left in the ring: a later reap finds at
+        // most the poll it fired, never an operation's completion.
+        assert!(ring.can_batch_epoll_ctl());
+        assert!(ring.backlog.is_empty());
+        let mut done = 0;
+        ring.reap(&mut |c| {
+            if let Reaped::Done { .. } = c {
+                done += 1
+            }
+        });
+        assert_eq!(done, 0);
+        drop(ring);
+        // SAFETY: the descriptors are this test's, closed once.
+        unsafe {
+            for fd in fds {
+                libc::close(fd);
+            }
+            libc::close(ep);
         }
     }
 
