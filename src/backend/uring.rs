@@ -381,17 +381,19 @@ impl Ring {
     /// until each has reported; false if the ring was given up first.
     fn wait_for_ctl(&mut self, mut left: usize, results: &mut [Option<i32>]) -> bool {
         let ctl = UD_CTL_FIRST..UD_CTL_FIRST + results.len() as u64;
+        let mut others = Vec::new();
         loop {
-            let done: Vec<(u64, i32)> = self
-                .ring
-                .completion()
-                .map(|c| (c.user_data(), c.result()))
-                .collect();
-            for (ud, res) in done {
+            for c in self.ring.completion() {
+                let ud = c.user_data();
                 if ctl.contains(&ud) {
-                    results[(ud - UD_CTL_FIRST) as usize] = Some(res);
+                    results[(ud - UD_CTL_FIRST) as usize] = Some(c.result());
                     left -= 1;
-                } else if ud >= TOKEN_MIN as u64 {
+                } else {
+                    others.push((ud, c.result()));
+                }
+            }
+            for (ud, res) in others.drain(..) {
+                if ud >= TOKEN_MIN as u64 {
                     // Not expected with nothing in flight; kept, never lost.
                     self.backlog.push((ud, res));
                 } else {
@@ -414,6 +416,10 @@ impl Ring {
                 Err(libc::EINTR) | Err(libc::EBUSY) => {}
                 Err(e) => {
                     if self.submit_failed(e).is_err() {
+                        // The caller redoes what has no result. One an io-wq
+                        // worker still runs (taken, lock busy) may land after
+                        // that redo or a removal; its events then find no
+                        // watcher, and dispatch takes the descriptor out.
                         return false;
                     }
                 }
@@ -449,7 +455,11 @@ impl Ring {
             // A timeout: the ring's own `timeout_ts`, read by the kernel when
             // the entry is submitted, which happens within the same `&mut
             // self` call (`wait`, through enter_without_ext_arg), so it can
-            // neither move nor be freed before.
+            // neither move nor be freed before. An EPOLL_CTL entry: the
+            // caller's event, copied by the kernel when it takes the entry,
+            // within `epoll_ctl_batch`; should the ring be given up first,
+            // the entry stays in the SQ, and a given-up ring is never
+            // entered with anything to submit.
             if unsafe { self.ring.submission().push(sqe) }.is_ok() {
                 self.sq_uds.push_back(sqe.get_user_data());
                 return Ok(());
