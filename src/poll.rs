@@ -60,8 +60,12 @@ pub unsafe extern "C" fn uv_poll_init(
     h: *mut uv_poll_t,
     fd: c_int,
 ) -> c_int {
-    if loop_.is_null() || h.is_null() || fd < 0 {
+    if loop_.is_null() || h.is_null() {
         return -libc::EINVAL;
+    }
+    // What libuv returns: epoll_ctl's answer for a descriptor that cannot exist.
+    if fd < 0 {
+        return -libc::EBADF;
     }
     // SAFETY: `loop_` is a live, initialised loop and `h` points to
     // writable storage for a uv_poll_t that outlives the handle (uv.h).
@@ -177,4 +181,28 @@ pub unsafe extern "C" fn uv_poll_start(
         (*h).poll_cb = cb;
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::MaybeUninit;
+
+    /// A negative descriptor is EBADF, as epoll_ctl answers libuv; the
+    /// handle is left uninitialised, so the loop closes with nothing on it.
+    #[test]
+    fn negative_fd_is_ebadf() {
+        let mut lp = MaybeUninit::<uv_loop_t>::zeroed();
+        let mut h = MaybeUninit::<uv_poll_t>::zeroed();
+        // SAFETY: `lp` and `h` are zeroed storage alive for the whole test;
+        // the loop is initialised before use and closed at the end.
+        unsafe {
+            let lp = lp.as_mut_ptr();
+            assert_eq!(crate::loop_::uv_loop_init(lp), 0);
+            assert_eq!(uv_poll_init(lp, h.as_mut_ptr(), -1), -libc::EBADF);
+            assert_eq!(uv_poll_init_socket(lp, h.as_mut_ptr(), -7), -libc::EBADF);
+            assert_eq!(uv_poll_init(lp, std::ptr::null_mut(), 0), -libc::EINVAL);
+            assert_eq!(crate::loop_::uv_loop_close(lp), 0);
+        }
+    }
 }

@@ -161,8 +161,8 @@ unsafe fn child_fail(error_fd: c_int, err: c_int) -> ! {
 ///
 /// # Safety
 /// Only in the child of fork, called once, never returns. `options` is the
-/// caller's uv_process_options_t: `file` and `args` (NULL-terminated) are C
-/// strings, `cwd` NULL or a C string, `env` NULL or a NULL-terminated array
+/// caller's uv_process_options_t: `file` is a C string, `args` NULL or a
+/// NULL-terminated array of C strings, `cwd` NULL or a C string, `env` NULL or a NULL-terminated array
 /// of C strings. `pipes` holds the descriptors of uv_spawn's stdio set-up
 /// (-1: none); `error_fd` is the error pipe's write end.
 unsafe fn child_init(
@@ -287,7 +287,15 @@ unsafe fn child_init(
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        libc::execvp(options.file, options.args as *const *const c_char);
+        // libuv takes NULL `args` as "no arguments"; an empty list says the
+        // same to the kernel, and glibc's shell-script fallback can walk it.
+        let no_args: [*const c_char; 1] = [std::ptr::null()];
+        let argv = if options.args.is_null() {
+            no_args.as_ptr()
+        } else {
+            options.args as *const *const c_char
+        };
+        libc::execvp(options.file, argv);
         child_fail(error_fd, errno());
     }
 }
@@ -449,6 +457,24 @@ unsafe fn open_stream(c: &uv_stdio_container_t, fds: &mut [c_int; 2]) -> c_int {
     unsafe { crate::stream::open(c.data.stream, fds[0], flags) }
 }
 
+/// Undoes `open_stream` when a later container fails: the stream gives up
+/// our end as uv_close would, so it keeps no number that is closed (and may
+/// be reused) behind its back.
+///
+/// # Safety
+/// As for `open_stream`, after it succeeded for `c` and `fds`.
+unsafe fn close_stream(c: &uv_stdio_container_t, fds: &mut [c_int; 2]) {
+    if c.flags & UV_CREATE_PIPE == 0 || fds[0] < 0 {
+        return;
+    }
+    // SAFETY: open_stream gave this live uv_pipe_t fds[0] (contract).
+    unsafe { crate::stream::close(c.data.stream) };
+    // stream::close leaves 0-2 open; close_created closes our end then.
+    if fds[0] > libc::STDERR_FILENO {
+        fds[0] = -1;
+    }
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn uv_spawn(
     loop_: *mut uv_loop_t,
@@ -468,7 +494,7 @@ pub unsafe extern "C" fn uv_spawn(
         queue::init(&mut (*process).queue);
         (*process).status = 0;
         (*process).pid = 0;
-        if opts.file.is_null() || opts.args.is_null() || opts.flags & !KNOWN_FLAGS != 0 {
+        if opts.file.is_null() || opts.flags & !KNOWN_FLAGS != 0 {
             return -libc::EINVAL;
         }
         let nstdio = opts.stdio_count.max(0) as usize;
@@ -507,6 +533,9 @@ pub unsafe extern "C" fn uv_spawn(
         for i in 0..nstdio {
             let e = open_stream(stdio(i), &mut pipes[i]);
             if e != 0 {
+                for (j, fds) in pipes.iter_mut().enumerate().take(i) {
+                    close_stream(stdio(j), fds);
+                }
                 close_created(opts, &mut pipes);
                 return e;
             }
@@ -591,5 +620,123 @@ pub extern "C" fn uv_disable_stdio_inheritance() {
             break;
         }
         fd += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handle::{uv_close, uv_fileno};
+    use crate::loop_::{uv_loop_close, uv_loop_init, uv_run};
+    use crate::pipe::{uv_pipe_init, uv_pipe_open};
+    use std::mem::MaybeUninit;
+    use std::ptr::null_mut;
+
+    unsafe extern "C" fn record_exit(p: *mut uv_process_t, status: i64, signal: c_int) {
+        // SAFETY: `data` is the test's (status, signal) slot, alive while
+        // the loop runs.
+        unsafe { *((*p).h.data as *mut (i64, c_int)) = (status, signal) };
+    }
+
+    fn options(file: &std::ffi::CStr, args: *mut *mut c_char) -> uv_process_options_t {
+        uv_process_options_t {
+            exit_cb: Some(record_exit),
+            file: file.as_ptr(),
+            args,
+            env: null_mut(),
+            cwd: std::ptr::null(),
+            flags: 0,
+            stdio_count: 0,
+            stdio: null_mut(),
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    /// libuv accepts NULL `args`: the program starts with no arguments.
+    #[test]
+    fn null_args_start_the_program() {
+        let mut lp = MaybeUninit::<uv_loop_t>::zeroed();
+        let mut p = MaybeUninit::<uv_process_t>::zeroed();
+        let mut exit = (-1i64, -1 as c_int);
+        let opts = options(c"/bin/true", null_mut());
+        // SAFETY: the loop, handle and exit slot are locals alive for the
+        // whole test; the handle is closed and the loop run dry before
+        // uv_loop_close.
+        unsafe {
+            let lp = lp.as_mut_ptr();
+            let p = p.as_mut_ptr();
+            assert_eq!(uv_loop_init(lp), 0);
+            assert_eq!(uv_spawn(lp, p, &opts), 0);
+            (*p).h.data = &mut exit as *mut (i64, c_int) as *mut c_void;
+            assert_eq!(uv_run(lp, 0), 0);
+            assert_eq!(exit, (0, 0));
+            uv_close(p as *mut uv_handle_t, None);
+            assert_eq!(uv_run(lp, 0), 0);
+            assert_eq!(uv_loop_close(lp), 0);
+        }
+    }
+
+    /// When a later stdio pipe cannot be opened (it already has a
+    /// descriptor: EBUSY), the pipes opened before it give their descriptor
+    /// up: uv_fileno says EBADF instead of naming a closed number.
+    #[test]
+    fn failed_stdio_pipe_leaves_no_closed_fd_in_earlier_pipes() {
+        let mut lp = MaybeUninit::<uv_loop_t>::zeroed();
+        let mut p = MaybeUninit::<uv_process_t>::zeroed();
+        let mut fresh = MaybeUninit::<uv_pipe_t>::zeroed();
+        let mut busy = MaybeUninit::<uv_pipe_t>::zeroed();
+        let mut pair = [-1 as c_int; 2];
+        let true_ = std::ffi::CString::new("true").unwrap();
+        let mut args = [true_.as_ptr() as *mut c_char, null_mut()];
+        let mut opts = options(c"/bin/true", args.as_mut_ptr());
+        // SAFETY: every handle, the loop and the containers are locals alive
+        // for the whole test; all handles are closed and the loop run dry
+        // before uv_loop_close.
+        unsafe {
+            let lp = lp.as_mut_ptr();
+            let p = p.as_mut_ptr();
+            let fresh = fresh.as_mut_ptr();
+            let busy = busy.as_mut_ptr();
+            assert_eq!(uv_loop_init(lp), 0);
+            assert_eq!(uv_pipe_init(lp, fresh, 0), 0);
+            assert_eq!(uv_pipe_init(lp, busy, 0), 0);
+            assert_eq!(
+                libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, pair.as_mut_ptr()),
+                0
+            );
+            assert_eq!(uv_pipe_open(busy, pair[0]), 0);
+            let mut stdio = [
+                uv_stdio_container_t {
+                    flags: UV_CREATE_PIPE | UV_READABLE_PIPE,
+                    data: uv_stdio_data {
+                        stream: fresh as *mut uv_stream_t,
+                    },
+                },
+                uv_stdio_container_t {
+                    flags: UV_CREATE_PIPE | UV_WRITABLE_PIPE,
+                    data: uv_stdio_data {
+                        stream: busy as *mut uv_stream_t,
+                    },
+                },
+            ];
+            opts.stdio_count = 2;
+            opts.stdio = stdio.as_mut_ptr();
+            assert_eq!(uv_spawn(lp, p, &opts), -libc::EBUSY);
+            let mut fd = -1;
+            assert_eq!(
+                uv_fileno(fresh as *const uv_handle_t, &mut fd),
+                -libc::EBADF
+            );
+            assert_eq!(uv_fileno(busy as *const uv_handle_t, &mut fd), 0);
+            assert_eq!(fd, pair[0]);
+            // The child was started (as in libuv): its handle is active.
+            uv_close(p as *mut uv_handle_t, None);
+            uv_close(fresh as *mut uv_handle_t, None);
+            uv_close(busy as *mut uv_handle_t, None);
+            assert_eq!(uv_run(lp, 0), 0);
+            assert_eq!(uv_loop_close(lp), 0);
+            libc::close(pair[1]);
+        }
     }
 }
