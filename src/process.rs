@@ -162,8 +162,8 @@ unsafe fn child_fail(error_fd: c_int, err: c_int) -> ! {
 /// # Safety
 /// Only in the child of fork, called once, never returns. `options` is the
 /// caller's uv_process_options_t: `file` is a C string, `args` NULL or a
-/// NULL-terminated array of C strings, `cwd` NULL or a C string, `env` NULL or a NULL-terminated array
-/// of C strings. `pipes` holds the descriptors of uv_spawn's stdio set-up
+/// NULL-terminated array of C strings, `cwd` NULL or a C string, `env` NULL
+/// or a NULL-terminated array of C strings. `pipes` holds the descriptors of uv_spawn's stdio set-up
 /// (-1: none); `error_fd` is the error pipe's write end.
 unsafe fn child_init(
     options: &uv_process_options_t,
